@@ -1,0 +1,66 @@
+# Every command a developer or CI needs. `make test` is what CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+# buf and protoc-gen-es are pinned by web-client/package-lock.json; the Go
+# plugins by the tool directives in go.mod.
+BUF := web-client/node_modules/.bin/buf
+# Where generated files live; `make check` fails when they are stale.
+GENERATED := gen web-client/src/gen third_party/protovalidate
+
+.PHONY: generate check lint breaking check-generated fmt-check vet test test-go deps
+
+deps: web-client/node_modules/.installed
+
+web-client/node_modules/.installed: web-client/package.json web-client/package-lock.json
+	cd web-client && npm ci --no-audit --no-fund
+	touch $@
+
+## generate: regenerate buf/validate/validate.proto and all code from proto/.
+generate: deps
+	scripts/generate.sh
+
+## check: lint, format, breaking changes, freshness of generated code, gofmt, vet.
+check: lint breaking check-generated fmt-check vet
+
+lint: deps
+	$(BUF) lint
+	$(BUF) format -d --exit-code
+
+# The schema is compared with the previous commit: HEAD when proto/ has
+# uncommitted changes (a developer before committing), else HEAD~1 (CI on the
+# commit it checks). With no earlier schema there is nothing to break.
+breaking: deps
+	@if [ -n "$$(git status --porcelain -- proto)" ]; then ref=HEAD; else ref=HEAD~1; fi; \
+	if git cat-file -e "$$ref:proto/tasks/v1/tasks.proto" 2>/dev/null; then \
+		echo "buf breaking against $$ref"; \
+		$(BUF) breaking --against ".git#ref=$$ref"; \
+	else \
+		echo "buf breaking: $$ref has no schema yet; nothing to compare"; \
+	fi
+
+# Regenerates into a scratch directory and compares, so it judges the working
+# tree as it is and never rewrites it.
+check-generated: deps
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	scripts/generate.sh "$$tmp" >/dev/null; \
+	stale=0; \
+	for d in $(GENERATED); do \
+		diff -ruN "$$d" "$$tmp/$$d" || stale=1; \
+	done; \
+	if [ $$stale -ne 0 ]; then echo "generated code is stale: run 'make generate' and commit the result" >&2; exit 1; fi; \
+	echo "generated code is fresh"
+
+fmt-check:
+	@out=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...)); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+## test: everything CI runs.
+test: check test-go
+
+test-go:
+	go test -count=1 ./...

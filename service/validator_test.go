@@ -1,0 +1,217 @@
+package service
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	tasksv1 "github.com/example/tasks/gen/tasks/v1"
+)
+
+// validationCasesPath is the table of requests and the violations each must
+// produce, shared with the handler tests and the web client's tests.
+const validationCasesPath = "../testdata/validation_cases.json"
+
+// validationCase is one row of testdata/validation_cases.json.
+type validationCase struct {
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Message    json.RawMessage `json:"message"`
+	Violations []violation     `json:"violations"`
+}
+
+// violation is a field path (as protovalidate.FieldPathString prints it; empty
+// for a message-level rule) and a rule id.
+type violation struct {
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+func (v violation) String() string { return v.Field + ": " + v.Rule }
+
+func mustLoadValidationCases(tb testing.TB) []validationCase {
+	tb.Helper()
+	data, err := os.ReadFile(validationCasesPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var table struct {
+		Cases []validationCase `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &table); err != nil {
+		tb.Fatalf("%s: %v", validationCasesPath, err)
+	}
+	if len(table.Cases) == 0 {
+		tb.Fatalf("%s has no cases", validationCasesPath)
+	}
+	return table.Cases
+}
+
+// mustMessage decodes a case's protobuf JSON into a new message of its type.
+func mustMessage(tb testing.TB, c validationCase) proto.Message {
+	tb.Helper()
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(c.Type))
+	if err != nil {
+		tb.Fatalf("%s: type %s: %v", c.Name, c.Type, err)
+	}
+	msg := mt.New().Interface()
+	if err := protojson.Unmarshal(c.Message, msg); err != nil {
+		tb.Fatalf("%s: message: %v", c.Name, err)
+	}
+	return msg
+}
+
+// violationsOf returns the violations in err, sorted, or fails if err is not
+// a validation error.
+func violationsOf(tb testing.TB, err error) []violation {
+	tb.Helper()
+	if err == nil {
+		return nil
+	}
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		tb.Fatalf("want a *protovalidate.ValidationError, got %T: %v", err, err)
+	}
+	got := make([]violation, 0, len(verr.Violations))
+	for _, v := range verr.Violations {
+		got = append(got, violation{
+			Field: protovalidate.FieldPathString(v.Proto.GetField()),
+			Rule:  v.Proto.GetRuleId(),
+		})
+	}
+	sortViolations(got)
+	return got
+}
+
+func sortViolations(vs []violation) {
+	slices.SortFunc(vs, func(a, b violation) int { return strings.Compare(a.String(), b.String()) })
+}
+
+func TestValidatorRules(t *testing.T) {
+	t.Parallel()
+	validator, err := NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range mustLoadValidationCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			got := violationsOf(t, validator.Validate(mustMessage(t, c)))
+			want := slices.Clone(c.Violations)
+			sortViolations(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("violations:\n got  %v\n want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestValidationCasesCoverEveryRule reads the rules of every tasks.v1 message
+// from its descriptor and fails if one of them has no case in the table that
+// violates it, so a rule added to tasks.proto needs an example here.
+func TestValidationCasesCoverEveryRule(t *testing.T) {
+	t.Parallel()
+	covered := map[string]bool{}
+	index := regexp.MustCompile(`\[\d+\]`)
+	for _, c := range mustLoadValidationCases(t) {
+		for _, v := range c.Violations {
+			covered[ruleKey(c.Type, index.ReplaceAllString(v.Field, "[]"), v.Rule)] = true
+		}
+	}
+	var missing []string
+	for _, key := range schemaRules(t, tasksv1.File_tasks_v1_tasks_proto) {
+		if !covered[key] {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("rules with no violating case in %s:\n  %s", validationCasesPath, strings.Join(missing, "\n  "))
+	}
+}
+
+func ruleKey(msg, field, rule string) string { return fmt.Sprintf("%s %q %s", msg, field, rule) }
+
+// schemaRules lists every rule set in file as ruleKey strings: the top-level
+// request messages with the rules of the messages their fields hold.
+func schemaRules(tb testing.TB, file protoreflect.FileDescriptor) []string {
+	tb.Helper()
+	var keys []string
+	var walk func(top string, msg protoreflect.MessageDescriptor, prefix string)
+	walk = func(top string, msg protoreflect.MessageDescriptor, prefix string) {
+		mrules, err := protovalidate.ResolveMessageRules(msg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for range mrules.GetOneof() {
+			keys = append(keys, ruleKey(top, strings.TrimSuffix(prefix, "."), "message.oneof"))
+		}
+		for _, r := range mrules.GetCel() {
+			keys = append(keys, ruleKey(top, strings.TrimSuffix(prefix, "."), r.GetId()))
+		}
+		fields := msg.Fields()
+		for i := range fields.Len() {
+			f := fields.Get(i)
+			frules, err := protovalidate.ResolveFieldRules(f)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			path := prefix + string(f.Name())
+			keys = append(keys, fieldRuleKeys(top, path, frules)...)
+			if f.Kind() == protoreflect.MessageKind && f.Message().ParentFile() == file {
+				walk(top, f.Message(), path+".")
+			}
+		}
+	}
+	msgs := file.Messages()
+	for i := range msgs.Len() {
+		if m := msgs.Get(i); strings.HasSuffix(string(m.Name()), "Request") {
+			walk(string(m.FullName()), m, "")
+		}
+	}
+	return keys
+}
+
+// fieldRuleKeys lists the rule ids a field's rules can report: "required",
+// each CEL rule's id, and "<type>.<rule>" for each standard rule that is set,
+// descending into the rules for repeated items as path[].
+func fieldRuleKeys(top, path string, rules *validate.FieldRules) []string {
+	if rules == nil {
+		return nil
+	}
+	var keys []string
+	if rules.GetRequired() {
+		keys = append(keys, ruleKey(top, path, "required"))
+	}
+	for _, r := range rules.GetCel() {
+		keys = append(keys, ruleKey(top, path, r.GetId()))
+	}
+	typed := rules.ProtoReflect()
+	oneof := typed.Descriptor().Oneofs().ByName("type")
+	which := typed.WhichOneof(oneof)
+	if which == nil {
+		return keys
+	}
+	kind := string(which.Name())
+	typed.Get(which).Message().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if kind == "repeated" && fd.Name() == "items" {
+			items := v.Message().Interface().(*validate.FieldRules)
+			keys = append(keys, fieldRuleKeys(top, path+"[]", items)...)
+			return true
+		}
+		keys = append(keys, ruleKey(top, path, kind+"."+string(fd.Name())))
+		return true
+	})
+	return keys
+}
