@@ -1,0 +1,71 @@
+package service
+
+import (
+	"errors"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+)
+
+// ErrorDomain is the ErrorInfo domain of every error the API returns.
+const ErrorDomain = "tasks.v1"
+
+// The ErrorInfo reasons a client can switch on (see the Errors table of the
+// API contract).
+const (
+	ReasonValidation   = "VALIDATION_ERROR"
+	ReasonInvalid      = "INVALID_REQUEST"
+	ReasonUnauthorized = "UNAUTHORIZED"
+	ReasonNotFound     = "NOT_FOUND"
+	ReasonETagMismatch = "ETAG_MISMATCH"
+	ReasonUnavailable  = "SERVICE_UNAVAILABLE"
+	ReasonInternal     = "INTERNAL_ERROR"
+)
+
+// edge is the one table from error kinds to what a client sees.
+var edge = map[ErrorKind]struct {
+	code   connect.Code
+	reason string
+}{
+	KindInvalid:         {connect.CodeInvalidArgument, ReasonInvalid},
+	KindNotFound:        {connect.CodeNotFound, ReasonNotFound},
+	KindConflict:        {connect.CodeAborted, ReasonETagMismatch},
+	KindUnavailable:     {connect.CodeUnavailable, ReasonUnavailable},
+	KindDeadline:        {connect.CodeDeadlineExceeded, ReasonUnavailable},
+	KindUnauthenticated: {connect.CodeUnauthenticated, ReasonUnauthorized},
+	KindInternal:        {connect.CodeInternal, ReasonInternal},
+}
+
+// internalMessage is all a client learns of an unexpected error.
+const internalMessage = "internal error"
+
+// ConnectError turns a domain error into the *connect.Error a client gets:
+// the code and ErrorInfo reason of its kind, and its client-safe message.
+// The cause is not included; log it. An error that is already a
+// *connect.Error is returned as is.
+func ConnectError(err error) *connect.Error {
+	var cerr *connect.Error
+	if errors.As(err, &cerr) {
+		return cerr
+	}
+	kind := KindOf(err)
+	msg := internalMessage
+	var e *Error
+	if errors.As(err, &e) && kind != KindInternal {
+		msg = e.Message
+	} else if kind == KindDeadline {
+		msg = "deadline exceeded"
+	}
+	out := edge[kind]
+	return NewConnectError(out.code, out.reason, msg)
+}
+
+// NewConnectError returns a *connect.Error with an ErrorInfo detail carrying
+// reason.
+func NewConnectError(code connect.Code, reason, msg string) *connect.Error {
+	cerr := connect.NewError(code, errors.New(msg))
+	if detail, err := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}); err == nil {
+		cerr.AddDetail(detail)
+	}
+	return cerr
+}

@@ -1,0 +1,39 @@
+package service
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNormalizeTags(t *testing.T) {
+	t.Parallel()
+	got, err := NormalizeTags([]string{"Work", "ÄRGER", "home"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"work", "ärger", "home"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, err := NormalizeTags(nil); err != nil || len(got) != 0 {
+		t.Errorf("nil tags: got %q, %v", got, err)
+	}
+}
+
+func TestNormalizeTagsDuplicates(t *testing.T) {
+	t.Parallel()
+	for _, tags := range [][]string{{"work", "work"}, {"Work", "wORK"}, {"a", "Ä", "ä"}} {
+		_, err := NormalizeTags(tags)
+		if KindOf(err) != KindInvalid {
+			t.Errorf("%q: got %v, want an invalid error", tags, err)
+		}
+	}
+}
+
+func TestNormalizeTitle(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"  a b  ": "a b", "\u00a0x\u3000": "x", "x": "x"} {
+		if got := NormalizeTitle(in); got != want {
+			t.Errorf("NormalizeTitle(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
