@@ -1,0 +1,363 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/example/tasks/service"
+)
+
+const echoPath = "/test.v1.EchoService/Echo"
+
+// testServer is an HTTP/2 TLS server with the middleware in front of a
+// Connect handler that answers with the caller's ID, a stand-in health
+// handler and /healthz. It records whether any request body was read and
+// whether a handler ran.
+type testServer struct {
+	*httptest.Server
+	bodyRead  atomic.Bool
+	handled   atomic.Int64
+	lastUser  atomic.Value // string
+	transport http.RoundTripper
+}
+
+func mustTestServer(tb testing.TB, v *Verifier, public []string) *testServer {
+	tb.Helper()
+	s := &testServer{}
+	mux := http.NewServeMux()
+	mux.Handle(echoPath, connect.NewUnaryHandler(echoPath,
+		func(ctx context.Context, req *connect.Request[wrapperspb.StringValue]) (*connect.Response[wrapperspb.StringValue], error) {
+			s.handled.Add(1)
+			user, ok := service.UserFrom(ctx)
+			if !ok {
+				return nil, connect.NewError(connect.CodeInternal, nil)
+			}
+			return connect.NewResponse(wrapperspb.String(user.ID)), nil
+		}))
+	plain := func(w http.ResponseWriter, r *http.Request) {
+		s.handled.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	}
+	mux.HandleFunc("/grpc.health.v1.Health/Check", plain)
+	mux.HandleFunc("/healthz", plain)
+	mux.HandleFunc("/", plain)
+
+	spy := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = spyBody{ReadCloser: r.Body, read: &s.bodyRead}
+			next.ServeHTTP(w, r)
+		})
+	}
+	s.Server = httptest.NewUnstartedServer(spy(v.Middleware(public)(mux)))
+	s.EnableHTTP2 = true
+	s.StartTLS()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// spyBody records whether anything read the request body.
+type spyBody struct {
+	io.ReadCloser
+	read *atomic.Bool
+}
+
+func (b spyBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.ReadCloser.Read(p)
+}
+
+func (s *testServer) wantUntouched(tb testing.TB) {
+	tb.Helper()
+	if s.bodyRead.Load() {
+		tb.Error("the request body was read")
+	}
+	if n := s.handled.Load(); n != 0 {
+		tb.Errorf("handler ran %d times", n)
+	}
+}
+
+// middlewareVerifier accepts HS256 with testSecret and EdDSA from a JWKS,
+// with the clock at t0.
+func middlewareVerifier(tb testing.TB) *Verifier {
+	tb.Helper()
+	ed, _, _ := mustKeys(tb)
+	srv := mustJWKSServer(tb, mustPublicJWK(tb, ed))
+	return mustVerifier(tb, Config{JWKSURL: srv.url(), Secret: testSecret})
+}
+
+// TestMiddlewareProtocols calls through a Connect, a Connect JSON, a gRPC
+// and a gRPC-Web client and checks each gets its protocol's error, with the
+// ErrorInfo reason, before the handler or the body is touched.
+func TestMiddlewareProtocols(t *testing.T) {
+	t.Parallel()
+	ed, _, _ := mustKeys(t)
+	v := middlewareVerifier(t)
+	good := mustSignWith(t, jwa.HS256, testSecret, nil, goodClaims())
+	expired := mustSignWith(t, jwa.HS256, testSecret, nil, goodClaims().with("exp", t0.Add(-time.Hour).Unix()))
+
+	protocols := []struct {
+		name string
+		opts []connect.ClientOption
+	}{
+		{"connect", nil},
+		{"connect json", []connect.ClientOption{connect.WithProtoJSON()}},
+		{"grpc", []connect.ClientOption{connect.WithGRPC()}},
+		{"grpc-web", []connect.ClientOption{connect.WithGRPCWeb()}},
+	}
+	cases := []struct {
+		name    string
+		auth    []string // Authorization header values
+		wantSub string
+		wantMsg string
+	}{
+		{name: "HS256", auth: []string{"Bearer " + good}, wantSub: "user-1"},
+		{name: "EdDSA", auth: []string{"Bearer " + mustSign(t, ed, goodClaims().with("sub", "ed-user"))}, wantSub: "ed-user"},
+		{name: "scheme in lower case", auth: []string{"bearer " + good}, wantSub: "user-1"},
+		{name: "no header", wantMsg: msgInvalid},
+		{name: "expired", auth: []string{"Bearer " + expired}, wantMsg: msgExpired},
+		{name: "forged", auth: []string{"Bearer " + alterPayload(t, good, goodClaims().with("sub", "admin"))}, wantMsg: msgInvalid},
+		{name: "Basic scheme", auth: []string{"Basic dXNlcjpwYXNz"}, wantMsg: msgInvalid},
+		{name: "Token scheme", auth: []string{"Token " + good}, wantMsg: msgInvalid},
+		{name: "no scheme", auth: []string{good}, wantMsg: msgInvalid},
+		{name: "two headers", auth: []string{"Bearer " + good, "Bearer " + good}, wantMsg: msgInvalid},
+		{name: "over 8 KiB", auth: []string{"Bearer " + strings.Repeat("a", MaxTokenBytes+1)}, wantMsg: msgInvalid},
+	}
+	for _, p := range protocols {
+		for _, c := range cases {
+			t.Run(p.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				srv := mustTestServer(t, v, DefaultPublicPaths)
+				client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL+echoPath, p.opts...)
+				req := connect.NewRequest(wrapperspb.String(strings.Repeat("body ", 100)))
+				for _, a := range c.auth {
+					req.Header().Add("Authorization", a)
+				}
+				res, err := client.CallUnary(context.Background(), req)
+				if c.wantSub != "" {
+					if err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					if res.Msg.GetValue() != c.wantSub {
+						t.Fatalf("handler saw user %q, want %q", res.Msg.GetValue(), c.wantSub)
+					}
+					return
+				}
+				var cerr *connect.Error
+				if !asConnectError(err, &cerr) {
+					t.Fatalf("error %v is not a *connect.Error", err)
+				}
+				if cerr.Code() != connect.CodeUnauthenticated || cerr.Message() != c.wantMsg {
+					t.Fatalf("got %v %q, want unauthenticated %q", cerr.Code(), cerr.Message(), c.wantMsg)
+				}
+				if got := mustReason(t, cerr); got != service.ReasonUnauthorized {
+					t.Fatalf("reason %q", got)
+				}
+				srv.wantUntouched(t)
+			})
+		}
+	}
+}
+
+func asConnectError(err error, target **connect.Error) bool {
+	cerr, ok := err.(*connect.Error)
+	*target = cerr
+	return ok
+}
+
+// TestMiddlewareWire checks the raw responses: HTTP status, headers,
+// trailers and bodies of each protocol, and that a token anywhere but the
+// Authorization header is ignored.
+func TestMiddlewareWire(t *testing.T) {
+	t.Parallel()
+	v := middlewareVerifier(t)
+	good := mustSignWith(t, jwa.HS256, testSecret, nil, goodClaims())
+
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		header      http.Header
+		cookie      *http.Cookie
+		wantStatus  int
+		wantGRPC    string // grpc-status, in headers or trailers
+		wantJSON    string // Connect error code in a JSON body
+		wantText    string // plain-text body
+	}{
+		{name: "connect json", contentType: "application/json", wantStatus: 401, wantJSON: "unauthenticated"},
+		{name: "connect proto", contentType: "application/proto", wantStatus: 401, wantJSON: "unauthenticated"},
+		{name: "connect GET", method: http.MethodGet, path: echoPath + "?encoding=json&message=%7B%7D", wantStatus: 401, wantJSON: "unauthenticated"},
+		{name: "grpc", contentType: "application/grpc", wantStatus: 200, wantGRPC: "16"},
+		{name: "grpc+proto", contentType: "application/grpc+proto", wantStatus: 200, wantGRPC: "16"},
+		{name: "grpc-web", contentType: "application/grpc-web+proto", wantStatus: 200, wantGRPC: "16"},
+		{name: "not rpc", contentType: "text/plain", wantStatus: 401, wantText: msgInvalid},
+		{name: "token in the query string", contentType: "application/json", path: echoPath + "?access_token=" + good + "&token=" + good, wantStatus: 401, wantJSON: "unauthenticated"},
+		{name: "token in a cookie", contentType: "application/json", cookie: &http.Cookie{Name: "token", Value: good}, wantStatus: 401, wantJSON: "unauthenticated"},
+		{name: "token in another header", contentType: "application/json", header: http.Header{"X-Access-Token": {good}, "Proxy-Authorization": {"Bearer " + good}}, wantStatus: 401, wantJSON: "unauthenticated"},
+		{name: "plain OPTIONS", method: http.MethodOptions, wantStatus: 401, wantText: msgInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := mustTestServer(t, v, DefaultPublicPaths)
+			method, path := tt.method, tt.path
+			if method == "" {
+				method = http.MethodPost
+			}
+			if path == "" {
+				path = echoPath
+			}
+			req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(`{"value":"x"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			for k, vs := range tt.header {
+				req.Header[k] = vs
+			}
+			if tt.cookie != nil {
+				req.AddCookie(tt.cookie)
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(res.Body) // trailers arrive after the body
+			_ = res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d; body %q", res.StatusCode, tt.wantStatus, body)
+			}
+			switch {
+			case tt.wantGRPC != "":
+				status, msg := res.Header.Get("Grpc-Status"), res.Header.Get("Grpc-Message")
+				if status == "" {
+					status, msg = res.Trailer.Get("Grpc-Status"), res.Trailer.Get("Grpc-Message")
+				}
+				if status != tt.wantGRPC || msg != msgInvalid {
+					t.Fatalf("grpc-status %q, grpc-message %q", status, msg)
+				}
+			case tt.wantJSON != "":
+				var e struct{ Code, Message string }
+				if err := json.Unmarshal(body, &e); err != nil {
+					t.Fatalf("body %q: %v", body, err)
+				}
+				if e.Code != tt.wantJSON || e.Message != msgInvalid {
+					t.Fatalf("body %q", body)
+				}
+				if got := res.Header.Get("WWW-Authenticate"); got != "Bearer" {
+					t.Fatalf("WWW-Authenticate %q", got)
+				}
+			default:
+				if strings.TrimSpace(string(body)) != tt.wantText {
+					t.Fatalf("body %q", body)
+				}
+			}
+			srv.wantUntouched(t)
+		})
+	}
+}
+
+// TestMiddlewarePublic checks the allow-list: listed paths and CORS
+// preflights pass without a token, nothing else does, and a path that
+// only looks public is not.
+func TestMiddlewarePublic(t *testing.T) {
+	t.Parallel()
+	v := middlewareVerifier(t)
+	tests := []struct {
+		name, method, path string
+		preflight          bool
+		public             []string
+		wantPass           bool
+	}{
+		{name: "health check", path: "/grpc.health.v1.Health/Check", wantPass: true},
+		{name: "health watch", path: "/grpc.health.v1.Health/Watch", wantPass: true},
+		{name: "reflection v1", path: "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", wantPass: true},
+		{name: "reflection v1alpha", path: "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", wantPass: true},
+		{name: "healthz", method: http.MethodGet, path: "/healthz", wantPass: true},
+		{name: "readyz", method: http.MethodGet, path: "/readyz", wantPass: true},
+		{name: "CORS preflight", method: http.MethodOptions, path: echoPath, preflight: true, wantPass: true},
+		{name: "rpc", path: echoPath},
+		{name: "under an exact path", method: http.MethodGet, path: "/healthz/more"},
+		{name: "prefix of a service name", path: "/grpc.health.v1.HealthX/Check"},
+		{name: "dot-dot out of a public service", path: "/grpc.health.v1.Health/../test.v1.EchoService/Echo"},
+		{name: "double slash", path: "/grpc.health.v1.Health//Check"},
+		{name: "empty allow-list", method: http.MethodGet, path: "/healthz", public: []string{}},
+		{name: "custom allow-list", path: echoPath, public: []string{echoPath}, wantPass: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			public := DefaultPublicPaths
+			if tt.public != nil {
+				public = tt.public
+			}
+			srv := mustTestServer(t, v, public)
+			method := tt.method
+			if method == "" {
+				method = http.MethodPost
+			}
+			req, err := http.NewRequest(method, srv.URL, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Path = tt.path // as sent, not cleaned
+			req.Header.Set("Content-Type", "application/json")
+			if tt.preflight {
+				req.Header.Set("Origin", "https://app.example.com")
+				req.Header.Set("Access-Control-Request-Method", "POST")
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+			if pass := res.StatusCode != http.StatusUnauthorized; pass != tt.wantPass {
+				t.Fatalf("status %d; want passed=%v", res.StatusCode, tt.wantPass)
+			}
+			if !tt.wantPass {
+				srv.wantUntouched(t)
+			}
+		})
+	}
+}
+
+// TestMiddlewareUnavailable checks that while no JWKS has been fetched an
+// asymmetric token gets Unavailable (HTTP 503 in Connect), not
+// Unauthenticated, so clients retry instead of signing the user out.
+func TestMiddlewareUnavailable(t *testing.T) {
+	t.Parallel()
+	ed, _, _ := mustKeys(t)
+	jwks := mustJWKSServer(t, mustPublicJWK(t, ed))
+	jwks.down.Store(true)
+	v := mustVerifier(t, Config{JWKSURL: jwks.url()})
+	srv := mustTestServer(t, v, DefaultPublicPaths)
+	client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL+echoPath)
+	req := connect.NewRequest(wrapperspb.String("x"))
+	req.Header().Set("Authorization", "Bearer "+mustSign(t, ed, goodClaims()))
+	_, err := client.CallUnary(context.Background(), req)
+	if connect.CodeOf(err) != connect.CodeUnavailable {
+		t.Fatalf("got %v, want unavailable", err)
+	}
+	var cerr *connect.Error
+	if asConnectError(err, &cerr); cerr == nil || mustReason(t, cerr) != service.ReasonUnavailable {
+		t.Fatalf("got %v, want reason %s", err, service.ReasonUnavailable)
+	}
+	srv.wantUntouched(t)
+}

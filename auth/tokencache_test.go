@@ -1,0 +1,41 @@
+package auth
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestTokenCache(t *testing.T) {
+	t.Parallel()
+	c := newTokenCache(16)
+	exp := t0.Add(time.Minute)
+	c.put("a", "user-a", exp, t0)
+	if sub, ok := c.get("a", t0); !ok || sub != "user-a" {
+		t.Fatalf("get before exp: %q, %v", sub, ok)
+	}
+	if _, ok := c.get("a", exp); ok {
+		t.Fatal("get at exp succeeded")
+	}
+	if _, ok := c.get("b", t0); ok {
+		t.Fatal("get of an unknown token succeeded")
+	}
+
+	for i := range 1000 {
+		c.put(fmt.Sprint(i), "u", exp, t0)
+		if n := len(c.entries); n > 16 {
+			t.Fatalf("%d entries in a cache of 16", n)
+		}
+	}
+	c.clear()
+	if n := len(c.entries); n != 0 {
+		t.Fatalf("%d entries after clear", n)
+	}
+
+	var off *tokenCache // a nil cache is off
+	off.put("a", "u", exp, t0)
+	if _, ok := off.get("a", t0); ok {
+		t.Fatal("nil cache remembered")
+	}
+	off.clear()
+}

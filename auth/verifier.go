@@ -1,0 +1,189 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/example/tasks/service"
+)
+
+// maxSubjectChars bounds sub: it becomes the owner column of every task.
+const maxSubjectChars = 255
+
+// Verifier checks bearer tokens. It is safe for concurrent use; call Close
+// when done with it to stop the background JWKS refresh.
+type Verifier struct {
+	secret []byte      // nil: HMAC tokens are refused
+	jwks   *jwksSource // nil: asymmetric tokens are refused
+	cache  *tokenCache // nil: every token is verified in full
+	now    func() time.Time
+	skew   time.Duration
+	log    *slog.Logger
+
+	parseOpts []jwt.ParseOption // all but the per-call key provider
+}
+
+// New returns a Verifier for c. With a JWKS URL it fetches the keys before
+// returning, waiting at most until ctx ends; if that fails New still
+// succeeds, logs the failure and keeps retrying in the background, and
+// asymmetric tokens are answered Unavailable until keys arrive. ctx bounds
+// only that first fetch; Close ends the background work.
+func New(ctx context.Context, c Config) (*Verifier, error) {
+	c, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{now: c.Now, skew: c.ClockSkew, log: c.Logger}
+	if len(c.Secret) > 0 {
+		v.secret = c.Secret
+	}
+	if c.TokenCacheSize > 0 {
+		v.cache = newTokenCache(c.TokenCacheSize)
+	}
+	v.parseOpts = []jwt.ParseOption{
+		jwt.WithValidate(true),
+		jwt.WithClock(jwt.ClockFunc(c.Now)),
+		jwt.WithAcceptableSkew(c.ClockSkew),
+		jwt.WithRequiredClaim(jwt.ExpirationKey),
+		jwt.WithRequiredClaim(jwt.SubjectKey),
+	}
+	if c.Issuer != "" {
+		v.parseOpts = append(v.parseOpts, jwt.WithIssuer(c.Issuer))
+	}
+	if c.Audience != "" {
+		v.parseOpts = append(v.parseOpts, jwt.WithAudience(c.Audience))
+	}
+	if c.JWKSURL != "" {
+		v.jwks = newJWKSSource(ctx, c, v.forgetTokens)
+	}
+	return v, nil
+}
+
+// Close stops the background JWKS refresh and waits for it to end.
+func (v *Verifier) Close() error {
+	if v.jwks != nil {
+		v.jwks.close()
+	}
+	return nil
+}
+
+// Verify checks token and returns its caller. Errors are *service.Error:
+// KindUnauthenticated with the message "token expired" or "invalid token"
+// (the cause, for logs, in Err), or KindUnavailable while the JWKS has never
+// been fetched.
+func (v *Verifier) Verify(ctx context.Context, token string) (service.User, error) {
+	if len(token) > MaxTokenBytes {
+		return service.User{}, errInvalid("token longer than 8 KiB")
+	}
+	if !isCompactJWS(token) {
+		return service.User{}, errInvalid("not a compact JWS")
+	}
+	now := v.now()
+	if sub, ok := v.cache.get(token, now); ok {
+		return service.User{ID: sub}, nil
+	}
+
+	opts := append(v.parseOpts[:len(v.parseOpts):len(v.parseOpts)],
+		jwt.WithKeyProvider(jws.KeyProviderFunc(func(_ context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
+			return v.keysFor(ctx, sink, sig.ProtectedHeaders())
+		})))
+	tok, err := jwt.ParseString(token, opts...)
+	if err != nil {
+		return service.User{}, classify(err)
+	}
+
+	exp := tok.Expiration()
+	if exp.Unix() <= 0 {
+		// jwx skips exp checks on a zero exp; "exp": 0 is no expiry.
+		return service.User{}, errInvalid("exp is zero")
+	}
+	sub := tok.Subject()
+	if sub == "" || utf8.RuneCountInString(sub) > maxSubjectChars {
+		return service.User{}, errInvalid("sub empty or longer than 255 characters")
+	}
+	v.cache.put(token, sub, exp.Add(v.skew), now)
+	return service.User{ID: sub}, nil
+}
+
+// keysFor puts into sink the keys that may have signed a token with these
+// headers. Which keys is decided by the header's alg alone: HMAC algs get
+// only the configured secret, asymmetric algs only JWKS keys of the
+// matching type, and anything else (notably "none") nothing at all.
+func (v *Verifier) keysFor(ctx context.Context, sink jws.KeySink, h jws.Headers) error {
+	if len(h.Critical()) > 0 {
+		return errors.New("crit header: no extensions are understood")
+	}
+	alg := h.Algorithm()
+	switch alg {
+	case jwa.HS256, jwa.HS384, jwa.HS512:
+		if v.secret == nil {
+			return errors.New("HMAC token but no secret is configured")
+		}
+		sink.Key(alg, v.secret)
+		return nil
+	case jwa.EdDSA, jwa.ES256, jwa.ES384, jwa.ES512,
+		jwa.RS256, jwa.RS384, jwa.RS512, jwa.PS256, jwa.PS384, jwa.PS512:
+		if v.jwks == nil {
+			return errors.New("asymmetric token but no JWKS is configured")
+		}
+		ks := v.jwks.current(ctx, h.KeyID())
+		if ks == nil {
+			return errUnavailable
+		}
+		n := 0
+		ks.matching(alg, h.KeyID(), func(raw any) { sink.Key(alg, raw); n++ })
+		if n == 0 {
+			return errors.New("no JWKS key for this kid and alg")
+		}
+		return nil
+	default:
+		return errors.New("algorithm not accepted")
+	}
+}
+
+// classify turns a jwx error into what the client may see.
+func classify(err error) error {
+	var se *service.Error
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.Is(err, jwt.ErrTokenExpired()):
+		return errExpired
+	default:
+		return errInvalidWrap(err)
+	}
+}
+
+// forgetTokens drops every cached verification, so that a key the issuer
+// withdrew stops being accepted at once rather than when its tokens expire.
+func (v *Verifier) forgetTokens() { v.cache.clear() }
+
+// isCompactJWS reports whether token has the shape header.payload.signature
+// in base64url, so anything else (JSON serialization, JWE, junk) is refused
+// before jwx decodes it.
+func isCompactJWS(token string) bool {
+	dots := 0
+	prev := byte('.')
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		switch {
+		case c == '.':
+			if prev == '.' {
+				return false
+			}
+			dots++
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+		prev = c
+	}
+	return dots == 2 && prev != '.'
+}
