@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Config says which database to use and how to use it. Only URL is
+// required; zero fields take the defaults documented on each.
+type Config struct {
+	// URL selects the database. postgres:// or postgresql:// is
+	// PostgreSQL, with libpq's sslmode (disable, allow, prefer, require,
+	// verify-ca, verify-full), sslrootcert (a file, or "system"),
+	// sslcert, sslkey, connect_timeout and application_name. Anything else
+	// is an SQLite file: a path, or a file: URL.
+	URL string
+
+	// MaxOpenConns bounds the connections to PostgreSQL (default 10) or
+	// the SQLite readers (default 4; SQLite always has one writer).
+	MaxOpenConns int
+	// MaxIdleConns is how many open connections may sit idle (default:
+	// MaxOpenConns).
+	MaxIdleConns int
+	// ConnMaxLifetime closes connections older than this (default 30
+	// minutes), so a pool follows failovers and DNS changes.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes connections idle this long (default 5
+	// minutes).
+	ConnMaxIdleTime time.Duration
+
+	// StatementTimeout bounds each statement on the server (PostgreSQL's
+	// statement_timeout, set per transaction) and how long SQLite waits
+	// for a lock (busy_timeout) and runs an operation. Default 5 seconds.
+	StatementTimeout time.Duration
+	// MigrationTimeout bounds a migration, including the wait for another
+	// replica's migration to finish. Default 1 minute.
+	MigrationTimeout time.Duration
+}
+
+// The defaults of Config.
+const (
+	defaultPGMaxOpenConns     = 10
+	defaultSQLiteReaders      = 4
+	defaultConnMaxLifetime    = 30 * time.Minute
+	defaultConnMaxIdleTime    = 5 * time.Minute
+	defaultStatementTimeout   = 5 * time.Second
+	defaultMigrationTimeout   = time.Minute
+	readTimeoutMargin         = 5 * time.Second
+	defaultDialTimeout        = 5 * time.Second
+	defaultSocketWriteTimeout = 5 * time.Second
+)
+
+func (c Config) withDefaults(maxOpen int) Config {
+	if c.MaxOpenConns <= 0 {
+		c.MaxOpenConns = maxOpen
+	}
+	if c.MaxIdleConns <= 0 || c.MaxIdleConns > c.MaxOpenConns {
+		c.MaxIdleConns = c.MaxOpenConns
+	}
+	if c.ConnMaxLifetime <= 0 {
+		c.ConnMaxLifetime = defaultConnMaxLifetime
+	}
+	if c.ConnMaxIdleTime <= 0 {
+		c.ConnMaxIdleTime = defaultConnMaxIdleTime
+	}
+	if c.StatementTimeout <= 0 {
+		c.StatementTimeout = defaultStatementTimeout
+	}
+	if c.MigrationTimeout <= 0 {
+		c.MigrationTimeout = defaultMigrationTimeout
+	}
+	return c
+}
+
+// DefaultSQLitePath is the SQLite file the server uses when no database URL
+// is configured: tasks.db in dataDir. Open creates the directory.
+func DefaultSQLitePath(dataDir string) string {
+	return filepath.Join(dataDir, "tasks.db")
+}

@@ -1,0 +1,170 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	neturl "net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/example/tasks/internal/pgtest"
+	"github.com/example/tasks/service"
+)
+
+// mustBeClientSafe fails if a client-facing message carries driver text.
+func mustBeClientSafe(tb testing.TB, msg string) {
+	tb.Helper()
+	for _, leak := range []string{"SQLSTATE", "sqlite", "SQLITE", "pgdriver", "ERROR:", "bun:", "syntax", "relation", "constraint"} {
+		if strings.Contains(msg, leak) {
+			tb.Errorf("message %q carries driver text (%q)", msg, leak)
+		}
+	}
+}
+
+func TestSQLStateKinds(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]service.ErrorKind{
+		"40001": service.KindUnavailable, // serialization failure
+		"40P01": service.KindUnavailable, // deadlock
+		"23505": service.KindConflict,    // unique violation
+		"23514": service.KindInvalid,     // check violation
+		"22001": service.KindInvalid,     // string too long
+		"57014": service.KindDeadline,    // statement timeout
+		"53300": service.KindUnavailable, // too many connections
+		"08006": service.KindUnavailable, // connection failure
+		"08P01": service.KindUnavailable, // protocol violation (PgBouncer's pool errors)
+		"57P01": service.KindUnavailable, // admin shutdown
+		"57P03": service.KindUnavailable, // cannot connect now
+		"28P01": service.KindUnavailable, // bad password
+		"25006": service.KindUnavailable, // read-only transaction
+		"3D000": service.KindUnavailable, // no such database
+		"42P01": service.KindInternal,    // undefined table
+		"42601": service.KindInternal,    // syntax error
+		"":      service.KindInternal,
+	} {
+		if got, msg := sqlStateKind(code); got != want {
+			t.Errorf("SQLSTATE %q: %v, want %v", code, got, want)
+		} else {
+			mustBeClientSafe(t, msg)
+		}
+	}
+}
+
+func TestPostgresErrors(t *testing.T) {
+	t.Parallel()
+	for _, b := range pgBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			url := b.url(t)
+			s := mustOpen(t, Config{URL: url, StatementTimeout: 200 * time.Millisecond})
+			if _, err := s.MigrateUp(testContext(t)); err != nil {
+				t.Fatal(err)
+			}
+			ctx := testContext(t)
+
+			// The server's statement_timeout, set per transaction and per
+			// single read.
+			err := s.run(ctx, readTx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, "SELECT pg_sleep(5)")
+				return err
+			})
+			wantKind(t, err, service.KindDeadline)
+			var slept []string
+			err = s.query(ctx, s.reader.NewSelect().ColumnExpr("pg_sleep(5)::text"), &slept)
+			wantKind(t, err, service.KindDeadline)
+			// The connection is fine afterwards, and the timeout did not
+			// stick to it (or, through PgBouncer, to a server connection).
+			var inside []string
+			if err := s.query(ctx, s.reader.NewSelect().ColumnExpr("current_setting('statement_timeout')"), &inside); err != nil || inside[0] != "200ms" {
+				t.Errorf("statement_timeout of a read: %q, %v", inside, err)
+			}
+			var outside string
+			if err := s.reader.QueryRowContext(ctx, "SHOW statement_timeout").Scan(&outside); err != nil || outside != "0" {
+				t.Errorf("statement_timeout outside a transaction: %q, %v", outside, err)
+			}
+
+			// A unique violation.
+			err = s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO storage_keys (name, key) VALUES (?, ?), (?, ?)",
+					"dup", make([]byte, 32), "dup", make([]byte, 32))
+				return err
+			})
+			wantKind(t, err, service.KindConflict)
+
+			// A check violation (the database's own limits).
+			err = s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, "UPDATE tasks SET priority = 7")
+				if err == nil {
+					_, err = tx.ExecContext(ctx, "INSERT INTO tasks (user_id, id, title, create_time, update_time, tags) "+
+						"VALUES ('u', gen_random_uuid(), 'x', now(), now(), ARRAY['a','a'])")
+				}
+				return err
+			})
+			wantKind(t, err, service.KindInvalid)
+		})
+	}
+}
+
+func TestConnectionErrors(t *testing.T) {
+	t.Parallel()
+	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		s := mustOpen(t, Config{URL: "postgres://u@" + addr + "/db?sslmode=disable"})
+		err = s.Ping(testContext(t))
+		wantKind(t, err, service.KindUnavailable)
+		_, err = s.GetTask(testContext(t), "u", "01a217fb-afc7-7dd0-939c-848404a9af5d")
+		wantKind(t, err, service.KindUnavailable)
+	})
+	t.Run("too many connections", func(t *testing.T) {
+		t.Parallel()
+		c := pgtest.Require(t)
+		url := c.NewDatabase(t)
+		role := fmt.Sprintf("limited_%d", time.Now().UnixNano())
+		c.Exec(t, "CREATE ROLE "+role+" LOGIN CONNECTION LIMIT 0")
+		t.Cleanup(func() { c.Exec(t, "DROP ROLE "+role) })
+		u, _ := neturl.Parse(url)
+		u.User = neturl.User(role)
+		s := mustOpen(t, Config{URL: u.String()})
+		wantKind(t, s.Ping(testContext(t)), service.KindUnavailable)
+	})
+	t.Run("sqlite busy", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "busy.db")
+		s := mustOpen(t, Config{URL: path, StatementTimeout: 100 * time.Millisecond})
+		if _, err := s.MigrateUp(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
+		// Another process holds the write lock.
+		other, err := sql.Open("sqlite", sqliteDSN(path, 0, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		conn, err := other.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.CreateTask(testContext(t), "u", service.NewTask{Title: "blocked"})
+		wantKind(t, err, service.KindUnavailable)
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
+		mustCreate(t, s, "u", service.NewTask{Title: "unblocked"})
+	})
+}

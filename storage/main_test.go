@@ -1,0 +1,59 @@
+package storage
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/example/tasks/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// backend is a database the suite runs against.
+type backend struct {
+	name string
+	// url returns the URL of a new, empty database.
+	url func(tb testing.TB) string
+}
+
+// backends are PostgreSQL, PostgreSQL through PgBouncer in transaction
+// pooling mode, and SQLite. The PostgreSQL ones skip (fail under CI=true)
+// when no PostgreSQL can be had.
+var backends = []backend{
+	{"postgres", pgtest.NewDatabase},
+	{"pgbouncer", pgtest.NewBouncedDatabase},
+	{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "tasks.db") }},
+}
+
+func pgBackends() []backend { return backends[:2] }
+
+// mustOpen opens a store on url and closes it when the test ends.
+func mustOpen(tb testing.TB, cfg Config) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// mustMigratedStore opens a store on a new database of b and migrates it.
+func mustMigratedStore(tb testing.TB, b backend) *Store {
+	tb.Helper()
+	s := mustOpen(tb, Config{URL: b.url(tb)})
+	if _, err := s.MigrateUp(testContext(tb)); err != nil {
+		tb.Fatalf("MigrateUp: %v", err)
+	}
+	return s
+}
+
+// testContext returns a context that ends with the test, or after a
+// minute: a hung database fails the test rather than the whole binary.
+func testContext(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	tb.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,236 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"text/tabwriter"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/example/tasks/service"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// The migrations of each database, from migrations/postgres and
+// migrations/sqlite. Each is a pair NNNN_name.up.sql and .down.sql, its
+// statements separated by --bun:split.
+var (
+	pgMigrations     = mustDiscover("migrations/postgres")
+	sqliteMigrations = mustDiscover("migrations/sqlite")
+)
+
+func mustDiscover(dir string) *migrate.Migrations {
+	sub, err := fs.Sub(migrationFiles, dir)
+	if err != nil {
+		panic(err)
+	}
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(sub); err != nil {
+		panic(err)
+	}
+	return ms
+}
+
+// migrationLockKey is the PostgreSQL advisory lock that serializes
+// migrations of replicas starting at once (an arbitrary constant).
+const migrationLockKey int64 = 0x7461736b73_6d6967 // "tasksmig"
+
+// MigrateUp applies the migrations the database lacks and returns their
+// names. It is safe to run from several replicas at once: one migrates,
+// the others wait and then find nothing to do. Each run is one
+// transaction that takes the advisory lock, applies the migrations and
+// records them, so a failed migration leaves nothing behind and is not
+// marked applied.
+func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
+	var applied []string
+	err := s.migrate(ctx, true, func(ctx context.Context, m *migrate.Migrator) error {
+		group, err := m.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		applied = names(group)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Make the page token key now rather than on the first list.
+	if _, err := s.pageKey(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+// MigrateDown rolls back the last group of migrations (those one MigrateUp
+// applied) and returns their names.
+func (s *Store) MigrateDown(ctx context.Context) ([]string, error) {
+	var rolledBack []string
+	err := s.migrate(ctx, true, func(ctx context.Context, m *migrate.Migrator) error {
+		group, err := m.Rollback(ctx)
+		if err != nil {
+			return err
+		}
+		rolledBack = names(group)
+		return nil
+	})
+	s.keyMu.Lock()
+	s.key = nil // the key's table may be gone
+	s.keyMu.Unlock()
+	return rolledBack, err
+}
+
+// Migration is one migration and whether it is applied.
+type Migration struct {
+	Name      string // the version, e.g. 20250601000000
+	Comment   string // what it does, e.g. tasks
+	Applied   bool
+	GroupID   int64     // the MigrateUp run that applied it; 0 if not applied
+	AppliedAt time.Time // zero if not applied
+}
+
+// Migrations lists every migration, oldest first, with its status. It
+// changes nothing.
+func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
+	var out []Migration
+	err := s.migrate(ctx, false, func(ctx context.Context, m *migrate.Migrator) error {
+		ms, err := m.MigrationsWithStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, mig := range ms {
+			out = append(out, Migration{
+				Name:      mig.Name,
+				Comment:   mig.Comment,
+				Applied:   mig.IsApplied(),
+				GroupID:   mig.GroupID,
+				AppliedAt: mig.MigratedAt,
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MigrationStatus writes a table of the migrations and their status to w,
+// for the migrate status command.
+func (s *Store) MigrationStatus(ctx context.Context, w io.Writer) error {
+	ms, err := s.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MIGRATION\tSTATUS\tGROUP\tAPPLIED AT")
+	for _, m := range ms {
+		status, group, at := "pending", "-", "-"
+		if m.Applied {
+			status, group, at = "applied", fmt.Sprint(m.GroupID), m.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%s\n", m.Name, m.Comment, status, group, at)
+	}
+	return tw.Flush()
+}
+
+func names(g *migrate.MigrationGroup) []string {
+	var out []string
+	for _, m := range g.Migrations {
+		out = append(out, m.Name+"_"+m.Comment)
+	}
+	return out
+}
+
+// migrate runs fn with a Migrator inside one transaction, committed when
+// commit is true and fn succeeds, rolled back otherwise.
+//
+// bun/migrate runs each statement on its *bun.DB, not in a transaction of
+// ours. So the Migrator gets a *bun.DB over a pool of exactly one
+// connection, on which this function has begun a transaction (and, on
+// PostgreSQL, taken a transaction-level advisory lock): everything the
+// Migrator does (create its tables, run the SQL, record what it applied)
+// happens in that transaction, and PostgreSQL's DDL is transactional. A
+// session-level advisory lock would not do: through PgBouncer in
+// transaction mode the session is not ours between transactions. The
+// migration files are plain .up.sql (not .tx.up.sql) so that the Migrator
+// does not begin transactions of its own.
+func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Context, m *migrate.Migrator) error) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.MigrationTimeout)
+	defer cancel()
+	defer func() {
+		if err != nil {
+			err = service.WrapError(service.KindOf(s.translate(ctx, err)), err, "migration failed")
+		}
+	}()
+	sqldb, err := s.migrationDB()
+	if err != nil {
+		return err
+	}
+	defer sqldb.Close()
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	sqldb.SetConnMaxIdleTime(0)
+	db := bun.NewDB(sqldb, s.dialect)
+
+	begin := []string{"BEGIN IMMEDIATE"}
+	if s.postgres {
+		begin = []string{
+			"BEGIN",
+			fmt.Sprintf("SET LOCAL statement_timeout = %d", s.cfg.MigrationTimeout.Milliseconds()),
+			fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		}
+	}
+	for _, q := range begin {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			rollback(sqldb)
+			return err
+		}
+	}
+	txid, err := s.txID(ctx, db)
+	if err == nil {
+		m := migrate.NewMigrator(db, s.migrations, migrate.WithMarkAppliedOnSuccess(true))
+		if err = m.Init(ctx); err == nil { // bun's own tables
+			err = fn(ctx, m)
+		}
+	}
+	if err == nil {
+		// Had the connection been replaced, statements would have run
+		// outside the transaction: make sure they did not.
+		var now int64
+		if now, err = s.txID(ctx, db); err == nil && now != txid {
+			err = errors.New("storage: the migration's connection changed mid-transaction")
+		}
+	}
+	if err != nil || !commit {
+		rollback(sqldb)
+		return err
+	}
+	_, err = db.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// txID identifies the current PostgreSQL transaction (0 on SQLite, whose
+// embedded connection cannot be swapped under us).
+func (s *Store) txID(ctx context.Context, db *bun.DB) (int64, error) {
+	if !s.postgres {
+		return 0, nil
+	}
+	var id int64
+	err := db.QueryRowContext(ctx, "SELECT txid_current()").Scan(&id)
+	return id, err
+}
+
+// rollback ends the migration's transaction, even when its context is
+// done. Closing the pool afterwards would end it anyway.
+func rollback(db *sql.DB) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = db.ExecContext(ctx, "ROLLBACK")
+}

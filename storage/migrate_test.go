@@ -1,0 +1,157 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/example/tasks/service"
+)
+
+// TestMigrateConcurrently starts several replicas on one empty database at
+// once: all succeed, and the schema is applied exactly once.
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			url := b.url(t)
+			const replicas = 4
+			stores := make([]*Store, replicas)
+			for i := range stores {
+				stores[i] = mustOpen(t, Config{URL: url})
+			}
+			applied := make([][]string, replicas)
+			var wg sync.WaitGroup
+			for i, s := range stores {
+				wg.Go(func() {
+					var err error
+					if applied[i], err = s.MigrateUp(testContext(t)); err != nil {
+						t.Errorf("replica %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
+			var appliers int
+			for _, names := range applied {
+				if len(names) > 0 {
+					appliers++
+				}
+			}
+			if appliers != 1 {
+				t.Errorf("%d replicas applied migrations (%v), want 1", appliers, applied)
+			}
+			ms, err := stores[0].Migrations(testContext(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if !m.Applied || m.GroupID != 1 {
+					t.Errorf("migration %+v", m)
+				}
+			}
+			var rows int
+			if err := stores[0].reader.NewSelect().Table("bun_migrations").ColumnExpr("count(*)").Scan(testContext(t), &rows); err != nil {
+				t.Fatal(err)
+			}
+			if rows != len(ms) {
+				t.Errorf("%d rows in bun_migrations for %d migrations", rows, len(ms))
+			}
+			// Every replica uses the same page token key.
+			user := newUser()
+			for range 3 {
+				mustCreate(t, stores[1], user, service.NewTask{Title: "x"})
+			}
+			page := mustList(t, stores[2], user, service.ListQuery{PageSize: 1})
+			mustList(t, stores[3], user, service.ListQuery{PageSize: 1, PageToken: page.NextPageToken})
+		})
+	}
+}
+
+func TestMigrateDownAndUp(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := mustOpen(t, Config{URL: b.url(t)})
+			ctx := testContext(t)
+			mustStatus(t, s, "pending")
+			applied, err := s.MigrateUp(ctx)
+			if err != nil || len(applied) != 1 {
+				t.Fatalf("up: %v, %v", applied, err)
+			}
+			mustStatus(t, s, "applied")
+			if again, err := s.MigrateUp(ctx); err != nil || len(again) != 0 {
+				t.Fatalf("up again: %v, %v", again, err)
+			}
+			task := mustCreate(t, s, newUser(), service.NewTask{Title: "before down"})
+			down, err := s.MigrateDown(ctx)
+			if err != nil || len(down) != 1 {
+				t.Fatalf("down: %v, %v", down, err)
+			}
+			mustStatus(t, s, "pending")
+			_, err = s.GetTask(ctx, "u", task.ID)
+			wantKind(t, err, service.KindInternal) // no tasks table
+			if _, err := s.MigrateUp(ctx); err != nil {
+				t.Fatalf("up after down: %v", err)
+			}
+			mustCreate(t, s, newUser(), service.NewTask{Title: "after up"})
+		})
+	}
+}
+
+func mustStatus(tb testing.TB, s *Store, want string) {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := s.MigrationStatus(testContext(tb), &buf); err != nil {
+		tb.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], "_tasks") || !strings.Contains(lines[1], want) {
+		tb.Errorf("status, want %s:\n%s", want, buf.String())
+	}
+}
+
+// TestMigrationFailureLeavesNothing runs a migration whose second statement
+// fails: its first statement is undone and nothing is marked applied.
+func TestMigrationFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := mustOpen(t, Config{URL: b.url(t)})
+			ms := migrate.NewMigrations()
+			if err := ms.Discover(fstest.MapFS{
+				"1_good.up.sql": {Data: []byte("CREATE TABLE good (x integer)")},
+				"2_bad.up.sql":  {Data: []byte("CREATE TABLE bad (x integer);\n--bun:split\nSELECT * FROM no_such_table")},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			s.migrations = ms
+			if _, err := s.MigrateUp(testContext(t)); err == nil {
+				t.Fatal("a failing migration succeeded")
+			}
+			status, err := s.Migrations(testContext(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range status {
+				if m.Applied {
+					t.Errorf("%s marked applied", m.Name)
+				}
+			}
+			for _, table := range []string{"good", "bad"} {
+				var n int
+				err := s.reader.NewSelect().TableExpr(table).ColumnExpr("count(*)").Scan(context.Background(), &n)
+				if err == nil {
+					t.Errorf("table %s exists after the failed migration", table)
+				}
+			}
+		})
+	}
+}

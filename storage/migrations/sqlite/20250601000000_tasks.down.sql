@@ -1,0 +1,3 @@
+DROP TABLE storage_keys;
+--bun:split
+DROP TABLE tasks;

@@ -1,0 +1,187 @@
+package storage
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/example/tasks/service"
+)
+
+// taskRow is a row of the tasks table.
+type taskRow struct {
+	bun.BaseModel `bun:"table:tasks,alias:t"`
+
+	UserID       string  `bun:"user_id,pk"`
+	ID           string  `bun:"id,pk"`
+	Title        string  `bun:"title"`
+	Description  string  `bun:"description"`
+	Completed    bool    `bun:"completed"`
+	Priority     int16   `bun:"priority"`
+	Tags         tagList `bun:"tags"`
+	DueTime      dbTime  `bun:"due_time"`
+	CreateTime   dbTime  `bun:"create_time"`
+	UpdateTime   dbTime  `bun:"update_time"`
+	CompleteTime dbTime  `bun:"complete_time"`
+	// Version counts the changes of the row's values; the etag is derived
+	// from it.
+	Version   int64   `bun:"version"`
+	RequestID *string `bun:"request_id"`
+}
+
+func (r taskRow) task() service.Task {
+	return service.Task{
+		ID:           r.ID,
+		Title:        r.Title,
+		Description:  r.Description,
+		Completed:    r.Completed,
+		Priority:     service.Priority(r.Priority),
+		Tags:         r.Tags.slice(),
+		DueTime:      r.DueTime.ptr(),
+		CreateTime:   r.CreateTime.T,
+		UpdateTime:   r.UpdateTime.T,
+		CompleteTime: r.CompleteTime.ptr(),
+		ETag:         etag(r.Version),
+	}
+}
+
+// etag is the opaque form of a row version.
+func etag(version int64) string { return "v" + strconv.FormatInt(version, 10) }
+
+// parseETag returns the version an etag stands for, or false when it is not
+// one this store makes (and so never the current one).
+func parseETag(s string) (int64, bool) {
+	rest, ok := strings.CutPrefix(s, "v")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(rest, 10, 64)
+	return v, err == nil && v > 0 && etag(v) == s
+}
+
+// dbTime is a timestamp column, possibly NULL. PostgreSQL keeps it as
+// timestamptz; SQLite as INTEGER microseconds since the Unix epoch, which
+// round-trip exactly and sort as times do. Values are rounded to
+// microseconds (what PostgreSQL keeps) before they are stored, so what a
+// write returns is what a later read returns.
+type dbTime struct {
+	T     time.Time // UTC, whole microseconds
+	Valid bool
+}
+
+func someTime(t time.Time) dbTime { return dbTime{T: roundTime(t), Valid: true} }
+
+func roundTime(t time.Time) time.Time { return t.Round(time.Microsecond).UTC() }
+
+func (t dbTime) ptr() *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.T
+	return &v
+}
+
+// AppendQuery implements schema.QueryAppender.
+func (t dbTime) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
+	switch {
+	case !t.Valid:
+		return append(b, "NULL"...), nil
+	case gen.Dialect().Name() == dialect.SQLite:
+		return strconv.AppendInt(b, t.T.UnixMicro(), 10), nil
+	default:
+		b = append(b, '\'')
+		b = t.T.UTC().AppendFormat(b, "2006-01-02 15:04:05.999999-07:00")
+		return append(b, "'::timestamptz"...), nil
+	}
+}
+
+// Scan implements sql.Scanner.
+func (t *dbTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*t = dbTime{}
+	case time.Time: // PostgreSQL
+		*t = dbTime{T: v.UTC(), Valid: true}
+	case int64: // SQLite
+		*t = dbTime{T: time.UnixMicro(v).UTC(), Valid: true}
+	default:
+		return fmt.Errorf("storage: cannot scan %T into a time", src)
+	}
+	return nil
+}
+
+// infinity sorts after every time: where DUE_TIME_ASC puts tasks without a
+// due date. It matches the due-time index expression of each dialect.
+type infinity struct{}
+
+// AppendQuery implements schema.QueryAppender.
+func (infinity) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
+	if gen.Dialect().Name() == dialect.SQLite {
+		return append(b, "9223372036854775807"...), nil
+	}
+	return append(b, "'infinity'::timestamptz"...), nil
+}
+
+// tagList is the tags column: text[] on PostgreSQL, a JSON array of
+// strings on SQLite.
+type tagList []string
+
+func (l tagList) slice() []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return []string(l)
+}
+
+// AppendQuery implements schema.QueryAppender.
+func (l tagList) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
+	tags := []string(l)
+	if tags == nil {
+		tags = []string{}
+	}
+	if gen.Dialect().Name() == dialect.SQLite {
+		js, err := json.Marshal(tags)
+		if err != nil {
+			return nil, err
+		}
+		return gen.Dialect().AppendString(b, string(js)), nil
+	}
+	b, err := pgdialect.Array(tags).AppendQuery(gen, b)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, "::text[]"...), nil
+}
+
+// Scan implements sql.Scanner.
+func (l *tagList) Scan(src any) error {
+	var text string
+	switch v := src.(type) {
+	case nil:
+		*l = nil
+		return nil
+	case string:
+		text = v
+	case []byte:
+		text = string(v)
+	default:
+		return fmt.Errorf("storage: cannot scan %T into tags", src)
+	}
+	var tags []string
+	if strings.HasPrefix(text, "[") { // SQLite's JSON
+		if err := json.Unmarshal([]byte(text), &tags); err != nil {
+			return err
+		}
+	} else if err := pgdialect.Array(&tags).Scan(text); err != nil {
+		return err
+	}
+	*l = tags
+	return nil
+}
