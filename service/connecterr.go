@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"connectrpc.com/connect"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 )
 
 // ErrorDomain is the ErrorInfo domain of every error the API returns.
@@ -64,8 +63,6 @@ func ConnectError(err error) *connect.Error {
 // reason.
 func NewConnectError(code connect.Code, reason, msg string) *connect.Error {
 	cerr := connect.NewError(code, errors.New(msg))
-	if detail, err := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}); err == nil {
-		cerr.AddDetail(detail)
-	}
+	addReason(cerr, reason)
 	return cerr
 }

@@ -1,10 +1,8 @@
 package service
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,70 +10,24 @@ import (
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"buf.build/go/protovalidate"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
+	"github.com/example/tasks/internal/validationcases"
 )
 
-// validationCasesPath is the table of requests and the violations each must
-// produce, shared with the handler tests and the web client's tests.
-const validationCasesPath = "../testdata/validation_cases.json"
-
-// validationCase is one row of testdata/validation_cases.json.
-type validationCase struct {
-	Name       string          `json:"name"`
-	Type       string          `json:"type"`
-	Message    json.RawMessage `json:"message"`
-	Violations []violation     `json:"violations"`
-}
-
-// violation is a field path (as protovalidate.FieldPathString prints it; empty
-// for a message-level rule) and a rule id.
-type violation struct {
-	Field string `json:"field"`
-	Rule  string `json:"rule"`
-}
-
-func (v violation) String() string { return v.Field + ": " + v.Rule }
-
-func mustLoadValidationCases(tb testing.TB) []validationCase {
+func mustLoadCases(tb testing.TB) []validationcases.Case {
 	tb.Helper()
-	data, err := os.ReadFile(validationCasesPath)
+	cases, err := validationcases.Load()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var table struct {
-		Cases []validationCase `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &table); err != nil {
-		tb.Fatalf("%s: %v", validationCasesPath, err)
-	}
-	if len(table.Cases) == 0 {
-		tb.Fatalf("%s has no cases", validationCasesPath)
-	}
-	return table.Cases
-}
-
-// mustMessage decodes a case's protobuf JSON into a new message of its type.
-func mustMessage(tb testing.TB, c validationCase) proto.Message {
-	tb.Helper()
-	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(c.Type))
-	if err != nil {
-		tb.Fatalf("%s: type %s: %v", c.Name, c.Type, err)
-	}
-	msg := mt.New().Interface()
-	if err := protojson.Unmarshal(c.Message, msg); err != nil {
-		tb.Fatalf("%s: message: %v", c.Name, err)
-	}
-	return msg
+	return cases
 }
 
 // violationsOf returns the violations in err, sorted, or fails if err is not
 // a validation error.
-func violationsOf(tb testing.TB, err error) []violation {
+func violationsOf(tb testing.TB, err error) []validationcases.Violation {
 	tb.Helper()
 	if err == nil {
 		return nil
@@ -84,19 +36,15 @@ func violationsOf(tb testing.TB, err error) []violation {
 	if !errors.As(err, &verr) {
 		tb.Fatalf("want a *protovalidate.ValidationError, got %T: %v", err, err)
 	}
-	got := make([]violation, 0, len(verr.Violations))
+	got := make([]validationcases.Violation, 0, len(verr.Violations))
 	for _, v := range verr.Violations {
-		got = append(got, violation{
+		got = append(got, validationcases.Violation{
 			Field: protovalidate.FieldPathString(v.Proto.GetField()),
 			Rule:  v.Proto.GetRuleId(),
 		})
 	}
-	sortViolations(got)
+	validationcases.Sort(got)
 	return got
-}
-
-func sortViolations(vs []violation) {
-	slices.SortFunc(vs, func(a, b violation) int { return strings.Compare(a.String(), b.String()) })
 }
 
 func TestValidatorRules(t *testing.T) {
@@ -105,13 +53,11 @@ func TestValidatorRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range mustLoadValidationCases(t) {
+	for _, c := range mustLoadCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			got := violationsOf(t, validator.Validate(mustMessage(t, c)))
-			want := slices.Clone(c.Violations)
-			sortViolations(want)
-			if !slices.Equal(got, want) {
+			got := violationsOf(t, validator.Validate(c.Message))
+			if want := c.Violations; !slices.Equal(got, want) {
 				t.Errorf("violations:\n got  %v\n want %v", got, want)
 			}
 		})
@@ -125,9 +71,9 @@ func TestValidationCasesCoverEveryRule(t *testing.T) {
 	t.Parallel()
 	covered := map[string]bool{}
 	index := regexp.MustCompile(`\[\d+\]`)
-	for _, c := range mustLoadValidationCases(t) {
+	for _, c := range mustLoadCases(t) {
 		for _, v := range c.Violations {
-			covered[ruleKey(c.Type, index.ReplaceAllString(v.Field, "[]"), v.Rule)] = true
+			covered[ruleKey(string(c.Type), index.ReplaceAllString(v.Field, "[]"), v.Rule)] = true
 		}
 	}
 	var missing []string
@@ -137,7 +83,7 @@ func TestValidationCasesCoverEveryRule(t *testing.T) {
 		}
 	}
 	if len(missing) > 0 {
-		t.Errorf("rules with no violating case in %s:\n  %s", validationCasesPath, strings.Join(missing, "\n  "))
+		t.Errorf("rules with no violating case in %s:\n  %s", validationcases.Path(), strings.Join(missing, "\n  "))
 	}
 }
 

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	tasksv1 "github.com/example/tasks/gen/tasks/v1"
+	"github.com/example/tasks/internal/pgtest"
+)
+
+// The end-to-end tests run the real binary, as a user or a platform would.
+
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// mustBuildBinary builds cmd/tasksd once per test binary.
+func mustBuildBinary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tasksd-e2e-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "tasksd")
+		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
+		if err != nil {
+			buildOnce.err = &buildError{err, string(out)}
+		}
+	})
+	if buildOnce.err != nil {
+		tb.Fatal(buildOnce.err)
+	}
+	return buildOnce.path
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + e.out }
+
+// process is the binary running with its output collected.
+type process struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	output strings.Builder
+	lines  chan string
+	exited chan error
+}
+
+// mustRun starts the binary with args and env (on top of a minimal
+// environment) and kills it when the test ends.
+func mustRun(tb testing.TB, env map[string]string, args ...string) *process {
+	tb.Helper()
+	cmd := exec.Command(mustBuildBinary(tb), args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &process{cmd: cmd, lines: make(chan string, 100), exited: make(chan error, 1)}
+	cmd.Stderr = &lockedWriter{p}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.write(sc.Text() + "\n")
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.exited <- cmd.Wait()
+	}()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if tb.Failed() {
+			tb.Logf("output of %v:\n%s", args, p.text())
+		}
+	})
+	return p
+}
+
+func (p *process) write(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.output.WriteString(s)
+}
+
+func (p *process) text() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.output.String()
+}
+
+type lockedWriter struct{ p *process }
+
+func (w *lockedWriter) Write(b []byte) (int, error) { w.p.write(string(b)); return len(b), nil }
+
+var listening = regexp.MustCompile(`^tasksd listening on (http://\S+)$`)
+
+// mustWaitListening returns the base URL the server printed.
+func (p *process) mustWaitListening(tb testing.TB) string {
+	tb.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				tb.Fatalf("the server exited before listening")
+			}
+			if m := listening.FindStringSubmatch(line); m != nil {
+				return m[1]
+			}
+		case <-timeout:
+			tb.Fatal("the server did not start listening")
+		}
+	}
+}
+
+// mustOutput runs the binary to completion and returns its standard output.
+func mustOutput(tb testing.TB, env map[string]string, args ...string) string {
+	tb.Helper()
+	p := mustRun(tb, env, args...)
+	var out strings.Builder
+	for line := range p.lines {
+		out.WriteString(line + "\n")
+	}
+	if err := <-p.exited; err != nil {
+		tb.Fatalf("%v: %v\n%s", args, err, p.text())
+	}
+	return out.String()
+}
+
+// TestEndToEndPostgres starts the real binary on :0 against PostgreSQL,
+// calls it with a token from its own token command, and stops it with
+// SIGTERM.
+func TestEndToEndPostgres(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"LISTEN_ADDR":     "127.0.0.1:0",
+		"DATABASE_URL":    pgtest.NewDatabase(t),
+		"AUTH_JWT_SECRET": mustRandomHex(t, 32),
+		"DATA_DIR":        t.TempDir(),
+		"LOG_FORMAT":      "json",
+	}
+	// Without an auth source the server refuses to start.
+	noAuth := map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATABASE_URL": env["DATABASE_URL"]}
+	p := mustRun(t, noAuth)
+	if err := <-p.exited; err == nil || !strings.Contains(p.text(), "no token source") {
+		t.Errorf("started without an auth source: %v\n%s", err, p.text())
+	}
+
+	srv := mustRun(t, env, "serve")
+	baseURL := srv.mustWaitListening(t)
+	token := strings.TrimSpace(mustOutput(t, env, "token", "-sub", "e2e-user", "-ttl", "5m"))
+
+	s := &testServer{baseURL: baseURL}
+	c := connectDialer()(t, s, token)
+	created := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "from the binary"})
+	mustEqualTask(t, mustGet(t, c, created.GetId()), created)
+
+	status := mustOutput(t, env, "migrate", "status")
+	if !strings.Contains(status, "applied") {
+		t.Errorf("migrate status:\n%s", status)
+	}
+
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-srv.exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the server did not stop on SIGTERM")
+	}
+	// One JSON log line per call, with the user and never the token.
+	logs := srv.text()
+	if strings.Contains(logs, token) {
+		t.Error("the token was logged")
+	}
+	var sawCall bool
+	for _, line := range strings.Split(logs, "\n") {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "rpc" &&
+			entry["procedure"] == "/tasks.v1.TaskService/CreateTask" && entry["user"] == "e2e-user" && entry["code"] == "ok" {
+			sawCall = true
+		}
+	}
+	if !sawCall {
+		t.Errorf("no log line for the CreateTask call:\n%s", logs)
+	}
+}
+
+// TestDevModeAsPrinted runs `tasksd dev` and the buf curl command it prints,
+// exactly as printed, with the buf CLI the repository pins.
+func TestDevModeAsPrinted(t *testing.T) {
+	t.Parallel()
+	bufDir, err := filepath.Abs("../../web-client/node_modules/.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(bufDir, "buf")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("buf CLI missing (make deps installs it): %v", err)
+		}
+		t.Skipf("buf CLI missing; run make deps: %v", err)
+	}
+	dataDir := t.TempDir()
+	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": dataDir}
+	dev := mustRun(t, env, "dev")
+	dev.mustWaitListening(t)
+	var command string
+	timeout := time.After(time.Minute)
+	for command == "" {
+		select {
+		case line := <-dev.lines:
+			if strings.HasPrefix(strings.TrimSpace(line), "buf curl ") {
+				command = strings.TrimSpace(line)
+			}
+		case <-timeout:
+			t.Fatalf("dev mode printed no buf curl command:\n%s", dev.text())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, devSecretFile)); err != nil {
+		t.Errorf("dev secret not kept in DATA_DIR: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sh := exec.CommandContext(ctx, "bash", "-c", command)
+	sh.Env = append(os.Environ(), "PATH="+bufDir+":"+os.Getenv("PATH"))
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s\n%v\n%s", command, err, out)
+	}
+	var resp struct {
+		Task struct{ ID, Title string }
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.Task.Title != "Buy milk" || resp.Task.ID == "" {
+		t.Errorf("buf curl printed %s (%v)", out, err)
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"connectrpc.com/connect"
+	connectcors "connectrpc.com/cors"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/validate"
+	"github.com/rs/cors"
+
+	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
+	"github.com/example/tasks/service"
+)
+
+// routes is everything the HTTP handler is built from.
+type routes struct {
+	store     service.TaskStore
+	validator protovalidate.Validator
+	// authenticate refuses requests without a valid token, except on the
+	// public paths it was built with.
+	authenticate func(http.Handler) http.Handler
+	health       *healthMonitor
+	logger       *slog.Logger
+
+	corsOrigins     []string
+	maxRequestBytes int64
+	callTimeout     time.Duration
+}
+
+// publicPaths are served without a token: health checks and reflection, so
+// load balancers, `buf curl` and grpcurl work before anyone signs in. A
+// path ending in "/" covers every method of that service.
+func publicPaths() []string {
+	return []string{
+		"/" + grpchealth.HealthV1ServiceName + "/",
+		"/" + grpcreflect.ReflectV1ServiceName + "/",
+		"/" + grpcreflect.ReflectV1AlphaServiceName + "/",
+		"/healthz",
+		"/readyz",
+	}
+}
+
+// handler builds the one http.Handler that serves the API over Connect,
+// gRPC and gRPC-Web, plus health, readiness and reflection.
+func (r routes) handler() http.Handler {
+	// Every Connect handler gets the same options.
+	opts := connect.WithHandlerOptions(
+		connect.WithInterceptors(
+			service.NewLoggingInterceptor(r.logger),
+			service.NewErrorInterceptor(r.logger),
+			defaultDeadline(r.callTimeout),
+			validate.NewInterceptor(validate.WithValidator(r.validator)),
+		),
+		connect.WithReadMaxBytes(int(r.maxRequestBytes)),
+		connect.WithCompressMinBytes(1024),
+		connect.WithRecover(r.recoverPanic),
+	)
+
+	mux := http.NewServeMux()
+	mux.Handle(tasksv1connect.NewTaskServiceHandler(service.NewHandler(r.store), opts))
+
+	reflector := grpcreflect.NewStaticReflector(tasksv1connect.TaskServiceName, grpchealth.HealthV1ServiceName)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpchealth.NewHandler(r.health.checker))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !r.health.ready() {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+
+	var h http.Handler = mux
+	h = r.authenticate(h)
+	h = limitBody(h, r.maxRequestBytes)
+	return r.cors().Handler(h)
+}
+
+// cors allows the configured browser origins to call the API with the
+// headers Connect, gRPC-Web and connect-es use, plus Authorization.
+func (r routes) cors() *cors.Cors {
+	return cors.New(cors.Options{
+		AllowedOrigins: r.corsOrigins,
+		AllowedMethods: connectcors.AllowedMethods(),
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", service.RequestIDHeader),
+		ExposedHeaders: append(connectcors.ExposedHeaders(), service.RequestIDHeader),
+		MaxAge:         7200,
+	})
+}
+
+// limitBody caps what a request body may hold on the wire, beyond
+// connect.WithReadMaxBytes, which caps each message before it is decoded:
+// the cap here also bounds what a compressed or malformed body can make the
+// server read. The margin covers envelopes and compression headers.
+func limitBody(next http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		req.Body = http.MaxBytesReader(w, req.Body, max+64*1024)
+		next.ServeHTTP(w, req)
+	})
+}
+
+// defaultDeadline gives unary calls without a client deadline a bound, so a
+// stuck database cannot hold a request forever. Streams are not affected.
+func defaultDeadline(d time.Duration) connect.UnaryInterceptorFunc {
+	return func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if _, ok := ctx.Deadline(); !ok {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
+			return next(ctx, req)
+		}
+	}
+}
+
+// recoverPanic logs a handler panic; connect answers the call Internal.
+func (r routes) recoverPanic(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
+	r.logger.ErrorContext(ctx, "panic", "procedure", spec.Procedure, "request_id", service.RequestIDFrom(ctx), "panic", p)
+	return service.ConnectError(service.Errorf(service.KindInternal, "internal error"))
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/example/tasks/service"
+)
+
+// serve runs the server until ctx ends, then shuts down gracefully: health
+// turns NOT_SERVING, in-flight calls get cfg.ShutdownTimeout to finish, and
+// the database pool closes last. ready, if not nil, is called with the
+// server's base URL once it accepts connections.
+func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL string)) error {
+	logger := cfg.logger()
+
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	verifier, err := newVerifier(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer verifier.Close()
+
+	validator, err := service.NewValidator()
+	if err != nil {
+		return fmt.Errorf("compiling validation rules: %w", err)
+	}
+
+	health := newHealthMonitor(store.Ping, cfg.HealthInterval, logger)
+	handler := routes{
+		store:           store,
+		validator:       validator,
+		authenticate:    verifier.Middleware(publicPaths()),
+		health:          health,
+		logger:          logger,
+		corsOrigins:     cfg.CORSOrigins,
+		maxRequestBytes: cfg.MaxRequestBytes,
+		callTimeout:     cfg.CallTimeout,
+	}.handler()
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// No ReadTimeout or WriteTimeout: they would cut long-lived streams
+		// (health Watch, reflection); calls are bounded by their deadlines.
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	srv.Protocols.SetUnencryptedHTTP2(cfg.TLSCertFile == "")
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS_CERT_FILE/TLS_KEY_FILE: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+
+	monitorCtx, stopMonitor := context.WithCancel(context.Background())
+	defer stopMonitor()
+	go health.run(monitorCtx)
+
+	served := make(chan error, 1)
+	go func() {
+		if srv.TLSConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	logger.Info("listening", "url", baseURL, "database", store.Backend())
+	fmt.Fprintf(stdout, "tasksd listening on %s\n", baseURL)
+	if ready != nil {
+		ready(baseURL)
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	stopMonitor()
+	health.set(false)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	logger.Info("stopped")
+	return err
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/example/tasks/storage"
+)
+
+// openStore opens the database DATABASE_URL names (SQLite in DATA_DIR when
+// it is empty) and applies pending migrations.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*storage.Store, error) {
+	store, err := openStoreNoMigrate(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := store.MigrateUp(ctx)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("migrating the database: %w", err)
+	}
+	if len(applied) > 0 {
+		logger.Info("migrated the database", "applied", applied)
+	}
+	return store, nil
+}
+
+// openStoreNoMigrate opens the database without touching its schema.
+func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*storage.Store, error) {
+	url := cfg.DatabaseURL
+	if url == "" {
+		url = storage.DefaultSQLitePath(cfg.DataDir)
+	}
+	store, err := storage.Open(ctx, storage.Config{
+		URL:              url,
+		MaxOpenConns:     cfg.DBMaxConns,
+		StatementTimeout: cfg.StatementTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	logger.Debug("opened the database", "backend", store.Backend())
+	return store, nil
+}

@@ -1,0 +1,118 @@
+package service
+
+import (
+	"context"
+
+	tasksv1 "github.com/example/tasks/gen/tasks/v1"
+	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
+)
+
+// Handler serves tasks.v1.TaskService from a TaskStore. It expects the
+// request to be authenticated (the caller in the context, see WithUser) and
+// validated (NewValidator) before it runs, and returns domain errors that
+// Interceptors turn into Connect errors.
+type Handler struct {
+	store TaskStore
+}
+
+var _ tasksv1connect.TaskServiceHandler = (*Handler)(nil)
+
+// NewHandler returns a TaskService handler backed by store.
+func NewHandler(store TaskStore) *Handler {
+	return &Handler{store: store}
+}
+
+// caller returns the authenticated user's id. The auth middleware refuses
+// requests without one, so a missing user is a wiring bug; it still fails
+// closed.
+func caller(ctx context.Context) (string, error) {
+	u, ok := UserFrom(ctx)
+	if !ok {
+		return "", Errorf(KindUnauthenticated, "invalid token")
+	}
+	return u.ID, nil
+}
+
+// CreateTask implements tasks.v1.TaskService.
+func (h *Handler) CreateTask(ctx context.Context, req *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error) {
+	userID, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nt, err := newTaskFromProto(req)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.store.CreateTask(ctx, userID, nt)
+	if err != nil {
+		return nil, err
+	}
+	return &tasksv1.CreateTaskResponse{Task: taskToProto(t)}, nil
+}
+
+// GetTask implements tasks.v1.TaskService.
+func (h *Handler) GetTask(ctx context.Context, req *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error) {
+	userID, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.store.GetTask(ctx, userID, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &tasksv1.GetTaskResponse{Task: taskToProto(t)}, nil
+}
+
+// ListTasks implements tasks.v1.TaskService.
+func (h *Handler) ListTasks(ctx context.Context, req *tasksv1.ListTasksRequest) (*tasksv1.ListTasksResponse, error) {
+	userID, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := listQueryFromProto(req)
+	if err != nil {
+		return nil, err
+	}
+	page, err := h.store.ListTasks(ctx, userID, q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tasksv1.ListTasksResponse{
+		Tasks:         make([]*tasksv1.Task, len(page.Tasks)),
+		NextPageToken: page.NextPageToken,
+		TotalSize:     int32(page.TotalSize),
+	}
+	for i, t := range page.Tasks {
+		resp.Tasks[i] = taskToProto(t)
+	}
+	return resp, nil
+}
+
+// UpdateTask implements tasks.v1.TaskService.
+func (h *Handler) UpdateTask(ctx context.Context, req *tasksv1.UpdateTaskRequest) (*tasksv1.UpdateTaskResponse, error) {
+	userID, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := patchFromProto(req)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.store.UpdateTask(ctx, userID, req.GetId(), p)
+	if err != nil {
+		return nil, err
+	}
+	return &tasksv1.UpdateTaskResponse{Task: taskToProto(t)}, nil
+}
+
+// DeleteTask implements tasks.v1.TaskService.
+func (h *Handler) DeleteTask(ctx context.Context, req *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error) {
+	userID, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.store.DeleteTask(ctx, userID, req.GetId(), req.GetEtag()); err != nil {
+		return nil, err
+	}
+	return &tasksv1.DeleteTaskResponse{}, nil
+}

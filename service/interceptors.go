@@ -1,0 +1,130 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+)
+
+// RequestIDHeader carries the id that ties a call's log lines together. A
+// client may send one (at most 64 characters); the server answers with it.
+const RequestIDHeader = "X-Request-Id"
+
+type requestIDKey struct{}
+
+// RequestIDFrom returns the id the logging interceptor gave this call.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// NewLoggingInterceptor logs one line per call: procedure, protocol, code,
+// duration, user id and request id (never the token). It runs outermost, so
+// the code it logs is the one the client gets.
+func NewLoggingInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
+	return func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			start := time.Now()
+			id := req.Header().Get(RequestIDHeader)
+			if id == "" || len(id) > 64 {
+				id = newRequestID()
+			}
+			ctx = context.WithValue(ctx, requestIDKey{}, id)
+			resp, err := next(ctx, req)
+			code := "ok"
+			level := slog.LevelInfo
+			if err != nil {
+				c := connect.CodeOf(err)
+				code = c.String()
+				if c == connect.CodeInternal || c == connect.CodeUnknown {
+					level = slog.LevelError
+				}
+				var cerr *connect.Error
+				if errors.As(err, &cerr) {
+					cerr.Meta().Set(RequestIDHeader, id)
+				}
+			} else {
+				resp.Header().Set(RequestIDHeader, id)
+			}
+			user, _ := UserFrom(ctx)
+			logger.LogAttrs(ctx, level, "rpc",
+				slog.String("procedure", req.Spec().Procedure),
+				slog.String("protocol", req.Peer().Protocol),
+				slog.String("code", code),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("user", user.ID),
+				slog.String("request_id", id),
+			)
+			return resp, err
+		}
+	}
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// NewErrorInterceptor turns what handlers and the validator return into the
+// errors clients see: domain errors become Connect errors through the one
+// table in ConnectError, schema violations get the VALIDATION_ERROR reason,
+// and unexpected errors are logged with their cause and request id, then
+// answered with a plain message.
+func NewErrorInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
+	return func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			resp, err := next(ctx, req)
+			if err == nil {
+				return resp, nil
+			}
+			var cerr *connect.Error
+			if errors.As(err, &cerr) {
+				if isViolation(cerr) {
+					addReason(cerr, ReasonValidation)
+				}
+				return nil, cerr
+			}
+			if k := KindOf(err); k == KindInternal || k == KindUnavailable {
+				logger.LogAttrs(ctx, slog.LevelError, "rpc failed",
+					slog.String("procedure", req.Spec().Procedure),
+					slog.String("kind", k.String()),
+					slog.String("request_id", RequestIDFrom(ctx)),
+					slog.Any("error", err),
+				)
+			}
+			return nil, ConnectError(err)
+		}
+	}
+}
+
+// isViolation reports whether cerr is the validator's InvalidArgument
+// carrying buf.validate.Violations without a reason yet.
+func isViolation(cerr *connect.Error) bool {
+	if cerr.Code() != connect.CodeInvalidArgument {
+		return false
+	}
+	violations := false
+	for _, d := range cerr.Details() {
+		switch d.Type() {
+		case string((&errdetails.ErrorInfo{}).ProtoReflect().Descriptor().FullName()):
+			return false
+		case string((&validate.Violations{}).ProtoReflect().Descriptor().FullName()):
+			violations = true
+		}
+	}
+	return violations
+}
+
+func addReason(cerr *connect.Error, reason string) {
+	if detail, err := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}); err == nil {
+		cerr.AddDetail(detail)
+	}
+}
