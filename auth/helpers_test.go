@@ -25,7 +25,6 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/example/tasks/service"
 )
@@ -343,24 +342,9 @@ func wantRefusal(tb testing.TB, err error, code connect.Code, reason, msg string
 	if cerr.Code() != code || cerr.Message() != msg {
 		tb.Fatalf("got %v %q (cause %v); want %v %q", cerr.Code(), cerr.Message(), err, code, msg)
 	}
-	if got := mustReason(tb, cerr); got != reason {
+	if got := service.ErrorReason(cerr); got != reason {
 		tb.Fatalf("reason %q, want %q", got, reason)
 	}
-}
-
-// mustReason is the ErrorInfo reason in cerr's details.
-func mustReason(tb testing.TB, cerr *connect.Error) string {
-	tb.Helper()
-	for _, d := range cerr.Details() {
-		v, err := d.Value()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if info, ok := v.(*errdetails.ErrorInfo); ok {
-			return info.Reason
-		}
-	}
-	return ""
 }
 
 // mustSignHeader signs with signer's algorithm under a header written by

@@ -160,7 +160,7 @@ func TestMiddlewareProtocols(t *testing.T) {
 				if cerr.Code() != connect.CodeUnauthenticated || cerr.Message() != c.wantMsg {
 					t.Fatalf("got %v %q, want unauthenticated %q", cerr.Code(), cerr.Message(), c.wantMsg)
 				}
-				if got := mustReason(t, cerr); got != service.ReasonUnauthorized {
+				if got := service.ErrorReason(cerr); got != service.ReasonUnauthorized {
 					t.Fatalf("reason %q", got)
 				}
 				srv.wantUntouched(t)
@@ -356,7 +356,7 @@ func TestMiddlewareUnavailable(t *testing.T) {
 		t.Fatalf("got %v, want unavailable", err)
 	}
 	var cerr *connect.Error
-	if asConnectError(err, &cerr); cerr == nil || mustReason(t, cerr) != service.ReasonUnavailable {
+	if asConnectError(err, &cerr); cerr == nil || service.ErrorReason(cerr) != service.ReasonUnavailable {
 		t.Fatalf("got %v, want reason %s", err, service.ReasonUnavailable)
 	}
 	srv.wantUntouched(t)

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 )
 
 // ErrorDomain is the ErrorInfo domain of every error the API returns.
@@ -57,6 +58,21 @@ func ConnectError(err error) *connect.Error {
 	}
 	out := edge[kind]
 	return NewConnectError(out.code, out.reason, msg)
+}
+
+// ErrorReason returns the reason of the tasks.v1 ErrorInfo detail in cerr,
+// or "" when it has none: what a Go client of the API switches on.
+func ErrorReason(cerr *connect.Error) string {
+	for _, d := range cerr.Details() {
+		v, err := d.Value()
+		if err != nil {
+			continue
+		}
+		if info, ok := v.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 // NewConnectError returns a *connect.Error with an ErrorInfo detail carrying

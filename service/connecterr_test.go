@@ -7,25 +7,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 )
-
-func reasonOf(tb testing.TB, cerr *connect.Error) string {
-	tb.Helper()
-	for _, d := range cerr.Details() {
-		v, err := d.Value()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if info, ok := v.(*errdetails.ErrorInfo); ok {
-			if info.GetDomain() != ErrorDomain {
-				tb.Errorf("domain %q", info.GetDomain())
-			}
-			return info.GetReason()
-		}
-	}
-	return ""
-}
 
 func TestConnectError(t *testing.T) {
 	t.Parallel()
@@ -48,8 +30,8 @@ func TestConnectError(t *testing.T) {
 		{WrapError(KindInternal, driverText, "scanning a row"), connect.CodeInternal, ReasonInternal, internalMessage},
 	} {
 		cerr := ConnectError(tc.err)
-		if cerr.Code() != tc.code || cerr.Message() != tc.message || reasonOf(t, cerr) != tc.reason {
-			t.Errorf("%v: got %v %q %q, want %v %q %q", tc.err, cerr.Code(), cerr.Message(), reasonOf(t, cerr), tc.code, tc.message, tc.reason)
+		if cerr.Code() != tc.code || cerr.Message() != tc.message || ErrorReason(cerr) != tc.reason {
+			t.Errorf("%v: got %v %q %q, want %v %q %q", tc.err, cerr.Code(), cerr.Message(), ErrorReason(cerr), tc.code, tc.message, tc.reason)
 		}
 	}
 	// A Connect error passes through untouched.
