@@ -38,6 +38,9 @@ type config struct {
 	CallTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	HealthInterval  time.Duration
+
+	// DebugAddr, when set, serves net/http/pprof on its own listener.
+	DebugAddr string
 }
 
 // setting describes one configuration value for flags, the README and
@@ -68,6 +71,7 @@ var settings = []setting{
 	{"call-timeout", "CALL_TIMEOUT", "30s", "deadline of a call whose client sets none"},
 	{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "20s", "how long in-flight calls may finish after SIGINT/SIGTERM"},
 	{"health-interval", "HEALTH_INTERVAL", "2s", "how often the database is pinged for health and readiness"},
+	{"debug-addr", "DEBUG_ADDR", "", "host:port for a separate pprof listener (/debug/pprof/); empty: off. Never expose it"},
 }
 
 // parseOptions adapt parseConfig to a subcommand.
@@ -113,6 +117,7 @@ func parseConfig(name string, args []string, getenv func(string) string, opts pa
 		TLSCertFile: get("TLS_CERT_FILE"),
 		TLSKeyFile:  get("TLS_KEY_FILE"),
 		LogFormat:   get("LOG_FORMAT"),
+		DebugAddr:   get("DEBUG_ADDR"),
 	}
 	var errs []error
 	bad := func(env, format string, args ...any) {
@@ -164,6 +169,11 @@ func parseConfig(name string, args []string, getenv func(string) string, opts pa
 		bad("LISTEN_ADDR", "want host:port, got %q", c.ListenAddr)
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		bad("LISTEN_ADDR", "bad port in %q", c.ListenAddr)
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			bad("DEBUG_ADDR", "want host:port, got %q", c.DebugAddr)
+		}
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("TLS_CERT_FILE", "TLS_CERT_FILE and TLS_KEY_FILE go together")

@@ -182,6 +182,9 @@ func TestEndToEndPostgres(t *testing.T) {
 	if !strings.Contains(status, "applied") {
 		t.Errorf("migrate status:\n%s", status)
 	}
+	if out := mustOutput(t, env, "migrate", "up"); !strings.Contains(out, "nothing to do") {
+		t.Errorf("migrate up on a migrated database:\n%s", out)
+	}
 
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -209,6 +212,14 @@ func TestEndToEndPostgres(t *testing.T) {
 	}
 	if !sawCall {
 		t.Errorf("no log line for the CreateTask call:\n%s", logs)
+	}
+
+	// With the server stopped, the schema can be rolled back and reapplied.
+	if out := mustOutput(t, env, "migrate", "down"); !strings.Contains(out, "down ") {
+		t.Errorf("migrate down:\n%s", out)
+	}
+	if out := mustOutput(t, env, "migrate", "up"); !strings.Contains(out, "up ") {
+		t.Errorf("migrate up:\n%s", out)
 	}
 }
 

@@ -79,6 +79,15 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 		scheme = "https"
 	}
 
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("DEBUG_ADDR: %w", err)
+		}
+		defer stopDebug()
+	}
+
 	monitorCtx, stopMonitor := context.WithCancel(context.Background())
 	defer stopMonitor()
 	go health.run(monitorCtx)
