@@ -14,6 +14,7 @@ import (
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"google.golang.org/protobuf/proto"
 
@@ -291,4 +292,34 @@ func (p *proxy) setDown(down bool) {
 		c.Close()
 	}
 	clear(p.conns)
+}
+
+// TestDefaultCallDeadline: a call whose client sets no deadline gets
+// CALL_TIMEOUT, while a long-lived stream on the same server outlives it.
+func TestDefaultCallDeadline(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	s := mustStartServer(t, map[string]string{"DATABASE_URL": dbURL, "CALL_TIMEOUT": "300ms", "DB_STATEMENT_TIMEOUT": "2m"})
+	c := dialConnect(t, s, "impatient-user")
+	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "locked"})
+
+	stream := grpcreflect.NewClient(h2cClient(), s.baseURL, connect.WithGRPC()).NewStream(context.Background())
+	defer stream.Close()
+	if _, err := stream.ListServices(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := mustOpenDB(t, dbURL)
+	release := mustLockTask(t, db, task.GetId())
+	defer release()
+	_, err := c.UpdateTask(context.Background(), &tasksv1.UpdateTaskRequest{Id: task.GetId(), Title: proto.String("never")})
+	if code := connect.CodeOf(err); code != connect.CodeDeadlineExceeded {
+		t.Fatalf("got %v (%v), want deadline_exceeded", code, err)
+	}
+	mustWaitFor(t, "the update's query to be cancelled", func() bool { return lockWaiters(t, db) == 0 })
+
+	// The reflection stream opened before the call is still usable after it.
+	if _, err := stream.ListServices(); err != nil {
+		t.Errorf("stream cut by the call deadline: %v", err)
+	}
 }
