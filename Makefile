@@ -11,12 +11,16 @@ GENERATED := gen web-client/src/gen third_party/protovalidate internal/tasksgrpc
 # Hand-written files among the generated ones.
 HANDWRITTEN := aliases.go
 
-.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web deps
+.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps
 
-deps: web-client/node_modules/.installed
+deps: web-client/node_modules/.installed web-client/app/node_modules/.installed
 
 web-client/node_modules/.installed: web-client/package.json web-client/package-lock.json
 	cd web-client && npm ci --no-audit --no-fund
+	touch $@
+
+web-client/app/node_modules/.installed: web-client/app/package.json web-client/app/package-lock.json
+	cd web-client/app && npm ci --no-audit --no-fund
 	touch $@
 
 ## generate: regenerate buf/validate/validate.proto and all code from proto/.
@@ -62,7 +66,7 @@ vet:
 	go vet ./...
 
 ## test: everything CI runs.
-test: check test-go test-web
+test: check test-go test-web test-app
 
 test-go:
 	go test -count=1 ./...
@@ -71,3 +75,8 @@ test-go:
 # from this tree by the tests themselves).
 test-web: deps
 	cd web-client && npm test
+
+# The Next.js reference app in Chromium: builds the client, the app and
+# tasksd itself, starts PostgreSQL, the API and `next start`.
+test-app: deps
+	cd web-client/app && npm test

@@ -1,0 +1,118 @@
+// The two servers of the stack: the Go API (tasksd, built from this
+// repository) and this Next.js app, each started on 127.0.0.1 and waited for.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run, start, waitFor, type Child } from "./processes";
+
+export const appDir = fileURLToPath(new URL("..", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+const basePath = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+
+/** Builds ./cmd/tasksd into dir. */
+export async function buildTasksd(dir: string, logDir: string): Promise<string> {
+  const bin = join(dir, "tasksd");
+  await run("go build ./cmd/tasksd", "go", ["build", "-o", bin, "./cmd/tasksd"], {
+    cwd: repoRoot,
+    env: process.env,
+    logFile: join(logDir, "go-build.log"),
+  });
+  return bin;
+}
+
+export interface TasksdOptions {
+  /** postgres://… or empty for the embedded SQLite database in dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** The app's base URL: its JWKS is trusted, and it is the token's iss and aud. */
+  appUrl: string;
+  logDir: string;
+  listenAddr?: string;
+}
+
+/** Starts `tasksd serve` and resolves once it prints the URL it listens on. */
+export async function startTasksd(bin: string, o: TasksdOptions, track: (child: Child) => void): Promise<string> {
+  // Only what the server needs: nothing from the caller's shell leaks in.
+  const env: Record<string, string | undefined> = {
+    PATH: basePath,
+    LISTEN_ADDR: o.listenAddr ?? "127.0.0.1:0",
+    DATA_DIR: o.dataDir,
+    AUTH_JWKS_URL: `${o.appUrl}/api/auth/jwks`,
+    AUTH_ISSUER: o.appUrl,
+    AUTH_AUDIENCE: o.appUrl,
+    CORS_ALLOWED_ORIGINS: o.appUrl,
+    LOG_LEVEL: process.env.TASKSD_LOG_LEVEL ?? "warn",
+    ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
+  };
+  let url: string | undefined;
+  const child = start("tasksd", bin, ["serve"], {
+    env,
+    logFile: join(o.logDir, "tasksd.log"),
+    onLine: (line) => {
+      url ??= /^tasksd listening on (https?:\/\/\S+)$/.exec(line.trim())?.[1];
+    },
+  });
+  track(child);
+  return waitFor("tasksd to listen", async () => url, { timeoutMs: 30_000, child });
+}
+
+/** Builds the client package's dist/ (`npm run build` in ..), which the app imports. */
+export async function buildClient(logDir: string): Promise<void> {
+  await run("npm run client", "npm", ["run", "client"], {
+    cwd: appDir,
+    env: process.env,
+    logFile: join(logDir, "client-build.log"),
+  });
+}
+
+/** `next build` (webpack, with its type check of everything), the client package first. */
+export async function buildApp(logDir: string): Promise<void> {
+  await run("npm run build", "npm", ["run", "build"], {
+    cwd: appDir,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    logFile: join(logDir, "next-build.log"),
+  });
+}
+
+export interface AppOptions {
+  port: number;
+  apiUrl: string;
+  /** postgres://… or a SQLite file for Better-Auth's tables. */
+  authDatabase: string;
+  secret: string;
+  logDir: string;
+  /** `next dev` instead of the production build. */
+  dev?: boolean;
+}
+
+/** Starts the app on 127.0.0.1:port; resolves once its JWKS answers (migrations done, keys made). */
+export async function startApp(o: AppOptions, track: (child: Child) => void): Promise<string> {
+  const url = `http://127.0.0.1:${o.port}`;
+  const next = join(appDir, "node_modules", "next", "dist", "bin", "next");
+  const mode = o.dev ? ["dev", "--webpack"] : ["start"];
+  const child = start("next", process.execPath, [next, ...mode, "--hostname", "127.0.0.1", "--port", String(o.port)], {
+    cwd: appDir,
+    env: {
+      PATH: basePath,
+      HOME: process.env.HOME,
+      NODE_ENV: o.dev ? "development" : "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      BETTER_AUTH_URL: url,
+      BETTER_AUTH_SECRET: o.secret,
+      AUTH_DATABASE_URL: o.authDatabase,
+      TASKS_API_URL: o.apiUrl,
+    },
+    logFile: join(o.logDir, o.dev ? "next-dev.log" : "next-start.log"),
+  });
+  track(child);
+  await waitFor(
+    "the app's JWKS",
+    async () => {
+      const res = await fetch(`${url}/api/auth/jwks`);
+      const body = res.ok ? ((await res.json()) as { keys?: unknown[] }) : undefined;
+      return body?.keys?.length ? true : undefined;
+    },
+    { timeoutMs: o.dev ? 180_000 : 60_000, child },
+  );
+  return url;
+}

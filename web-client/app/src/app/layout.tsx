@@ -1,0 +1,39 @@
+import type { Metadata } from "next";
+import { connection } from "next/server";
+import type { ReactNode } from "react";
+import { currentUser } from "@/lib/session";
+import { Providers } from "./providers";
+import { SignOutButton } from "./sign-out-button";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "Tasks",
+  description: "A task list on the Tasks API, signed in with Better-Auth",
+};
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Rendered per request: the API's URL is read at run time, not baked into
+  // the build, and the header shows who is signed in.
+  await connection();
+  const apiUrl = process.env.TASKS_API_URL ?? "http://localhost:8080";
+  const user = await currentUser();
+  return (
+    <html lang="en">
+      <body>
+        <header className="top">
+          <a className="brand" href="/">
+            Tasks
+          </a>
+          {user ? (
+            <span className="who">
+              <span data-testid="current-user">{user.email}</span> <SignOutButton />
+            </span>
+          ) : null}
+        </header>
+        <main>
+          <Providers apiUrl={apiUrl}>{children}</Providers>
+        </main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,14 @@
+"use client";
+
+import { createConnectQueryKey } from "@connectrpc/connect-query";
+import { TaskService } from "@example/tasks-client";
+import { useQueryClient } from "@tanstack/react-query";
+
+/** Marks every cached ListTasks page stale (all filters, paged or not), so lists refetch. */
+export function useInvalidateTaskLists(): () => Promise<void> {
+  const queryClient = useQueryClient();
+  return () =>
+    queryClient.invalidateQueries({
+      queryKey: createConnectQueryKey({ schema: TaskService.method.listTasks, cardinality: undefined }),
+    });
+}

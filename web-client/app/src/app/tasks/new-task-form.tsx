@@ -1,0 +1,103 @@
+"use client";
+
+import { useMutation } from "@connectrpc/connect-query";
+import {
+  CreateTaskRequestSchema,
+  errorReason,
+  fieldViolations,
+  TaskService,
+  validate,
+} from "@example/tasks-client";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { useState, type FormEvent } from "react";
+import { dueTimestamp, emptyDraft, errorMessage, errorsByField, newRequestId, parseTags, type Draft } from "@/lib/draft";
+import { useInvalidateTaskLists } from "./invalidate";
+import { FieldError, TaskFields, type FieldErrors } from "./task-fields";
+
+type CreateInit = MessageInitShape<typeof CreateTaskRequestSchema>;
+
+/**
+ * The form that adds a task. The request is checked in the browser with the
+ * schema's own rules (validate) before it is sent; the server checks them
+ * again and a few more (duplicate tags), and its answer lands next to the
+ * same fields.
+ */
+export function NewTaskForm() {
+  const invalidate = useInvalidateTaskLists();
+  const [draft, setDraft] = useState<Draft>(emptyDraft);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  // Off only to watch the server's own checks: everything then goes to it.
+  const [checkInBrowser, setCheckInBrowser] = useState(true);
+  // One id per task being created, reused by every retry of it, so a retry
+  // after a lost response cannot add the task twice.
+  const [requestId, setRequestId] = useState(newRequestId);
+
+  const create = useMutation(TaskService.method.createTask, {
+    onSuccess: async () => {
+      setDraft(emptyDraft);
+      setErrors({});
+      setRequestId(newRequestId());
+      await invalidate();
+    },
+    onError: (err, request: CreateInit) => setErrors(serverErrors(err, request)),
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const request: CreateInit = {
+      title: draft.title,
+      description: draft.description,
+      priority: draft.priority,
+      tags: parseTags(draft.tags),
+      dueTime: dueTimestamp(draft.due),
+      requestId,
+    };
+    if (checkInBrowser) {
+      const checked = validate(CreateTaskRequestSchema, request);
+      setErrors(errorsByField(checked.violations));
+      if (!checked.valid) return;
+    } else {
+      setErrors({});
+    }
+    create.mutate(request);
+  }
+
+  return (
+    <form className="card new-task" aria-label="New task" onSubmit={submit} noValidate>
+      <h2>New task</h2>
+      <TaskFields prefix="new" draft={draft} errors={errors} onChange={setDraft} />
+      <FieldError id="new-form-error" messages={errors.form} />
+      <div className="actions">
+        <button type="submit" disabled={create.isPending}>
+          Add task
+        </button>
+        <label className="inline muted">
+          <input
+            type="checkbox"
+            name="check-in-browser"
+            checked={checkInBrowser}
+            onChange={(e) => setCheckInBrowser(e.target.checked)}
+          />
+          Check in the browser before sending
+        </label>
+      </div>
+    </form>
+  );
+}
+
+/**
+ * Where a failed create's problems go. Schema rules arrive as field
+ * violations (VALIDATION_ERROR). The one other InvalidArgument a create can
+ * get is INVALID_REQUEST for tags that repeat once lower-cased (API.md), a
+ * check only the server makes; it names no field, so it goes under tags
+ * when the request had tags.
+ */
+function serverErrors(err: unknown, request: CreateInit): FieldErrors {
+  const violations = fieldViolations(err);
+  if (violations.length > 0) return errorsByField(violations);
+  const message = errorMessage(err);
+  if (errorReason(err) === "INVALID_REQUEST" && (request.tags?.length ?? 0) > 0) {
+    return { tags: [message] };
+  }
+  return { form: [message] };
+}

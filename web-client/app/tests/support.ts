@@ -1,0 +1,114 @@
+// What the browser tests do to the app, in the words of its screens.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Locator, Page } from "playwright-core";
+
+/** Retries an assertion until it passes or timeoutMs is up (the UI updates asynchronously). */
+export async function eventually(fn: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 400)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await sleep(delay);
+  }
+}
+
+export interface NewTask {
+  title: string;
+  description?: string;
+  priority?: "None" | "Low" | "Medium" | "High";
+  tags?: string;
+  /** YYYY-MM-DD */
+  due?: string;
+}
+
+export async function signUp(page: Page, appUrl: string, who: { name: string; email: string; password: string }) {
+  await page.goto(`${appUrl}/sign-up`);
+  await page.getByLabel("Name").fill(who.name);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(`${appUrl}/tasks`);
+  await page.getByTestId("current-user").getByText(who.email).waitFor();
+}
+
+export async function signIn(page: Page, appUrl: string, who: { email: string; password: string }) {
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${appUrl}/tasks`);
+  await page.getByTestId("current-user").getByText(who.email).waitFor();
+}
+
+export function newTaskForm(page: Page): Locator {
+  return page.getByRole("form", { name: "New task" });
+}
+
+/** Fills the new-task form and submits it; does not wait for the result. */
+export async function submitNewTask(page: Page, task: NewTask): Promise<void> {
+  await page.locator("#new-title").fill(task.title);
+  await page.locator("#new-description").fill(task.description ?? "");
+  await page.locator("#new-priority").selectOption({ label: task.priority ?? "None" });
+  await page.locator("#new-tags").fill(task.tags ?? "");
+  await page.locator("#new-due").fill(task.due ?? "");
+  await newTaskForm(page).getByRole("button", { name: "Add task" }).click();
+}
+
+/** Creates a task through the form and waits until the list shows it. */
+export async function createTask(page: Page, task: NewTask): Promise<void> {
+  await submitNewTask(page, task);
+  await taskRow(page, task.title).waitFor();
+  await eventually(async () => {
+    if ((await page.locator("#new-title").inputValue()) !== "") throw new Error("form not cleared");
+  });
+}
+
+/** The list item of the task with exactly this title. */
+export function taskRow(page: Page, title: string): Locator {
+  return page.getByTestId("task").filter({ has: page.getByTestId("task-title").getByText(title, { exact: true }) });
+}
+
+export async function titles(page: Page): Promise<string[]> {
+  return page.getByTestId("task-title").allTextContents();
+}
+
+/** Waits until the list shows exactly these titles, in this order. */
+export async function expectTitles(page: Page, expected: string[]): Promise<void> {
+  await eventually(async () => {
+    const actual = await titles(page);
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      throw new Error(`list shows ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`);
+    }
+  });
+}
+
+/** Waits until the summary line says "N tasks". */
+export async function expectCount(page: Page, n: number): Promise<void> {
+  const want = `${n} ${n === 1 ? "task" : "tasks"}`;
+  await eventually(async () => {
+    const text = (await page.getByTestId("task-count").textContent()) ?? "";
+    if (text.trim() !== want) throw new Error(`count says ${JSON.stringify(text)}, want ${JSON.stringify(want)}`);
+  });
+}
+
+/** Waits until the element with this id shows text containing part. */
+export async function expectText(page: Page, id: string, part: string | RegExp): Promise<string> {
+  let text = "";
+  await eventually(async () => {
+    text = (await page.locator(`[id="${id}"]`).textContent({ timeout: 1_000 })) ?? "";
+    const ok = typeof part === "string" ? text.includes(part) : part.test(text);
+    if (!ok) throw new Error(`#${id} says ${JSON.stringify(text)}, want ${String(part)}`);
+  });
+  return text;
+}
+
+/** Records the CreateTask calls the page sends (the POSTs, not CORS preflights). */
+export function watchCreates(page: Page): { count(): number } {
+  let n = 0;
+  page.on("request", (req) => {
+    if (req.method() === "POST" && req.url().endsWith("/tasks.v1.TaskService/CreateTask")) n++;
+  });
+  return { count: () => n };
+}
