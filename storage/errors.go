@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
 	"modernc.org/sqlite"
@@ -50,11 +51,23 @@ func (s *Store) translate(ctx context.Context, err error) error {
 	if errors.As(err, &se) {
 		return se
 	}
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if done(ctx) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return service.WrapError(service.KindDeadline, err, msgDeadline)
 	}
 	kind, msg := classify(err)
 	return service.WrapError(kind, err, msg)
+}
+
+// done reports whether ctx is cancelled or past its deadline. The deadline
+// is checked too: pgdriver's socket deadline is the context's, and its
+// timeout can surface before the context's own timer has fired (on a busy
+// machine), which would otherwise read as a broken connection.
+func done(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 func classify(err error) (service.ErrorKind, string) {

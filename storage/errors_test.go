@@ -168,3 +168,30 @@ func TestConnectionErrors(t *testing.T) {
 		mustCreate(t, s, "u", service.NewTask{Title: "unblocked"})
 	})
 }
+
+// lateContext has passed its deadline, but its timer has not fired yet: the
+// moment between pgdriver's socket timeout and the context noticing.
+type lateContext struct{ context.Context }
+
+func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+// TestTranslateDeadlinePassed: an error that arrives once the caller's
+// deadline has passed is a deadline, not a broken database, even before
+// the context says so.
+func TestTranslateDeadlinePassed(t *testing.T) {
+	t.Parallel()
+	s := &Store{}
+	ioTimeout := &net.OpError{Op: "read", Net: "tcp", Err: errTimeout{}}
+	if k := service.KindOf(s.translate(lateContext{context.Background()}, ioTimeout)); k != service.KindDeadline {
+		t.Errorf("after the deadline: %v, want deadline", k)
+	}
+	if k := service.KindOf(s.translate(context.Background(), ioTimeout)); k != service.KindUnavailable {
+		t.Errorf("with no deadline: %v, want unavailable", k)
+	}
+}
+
+type errTimeout struct{}
+
+func (errTimeout) Error() string   { return "i/o timeout" }
+func (errTimeout) Timeout() bool   { return true }
+func (errTimeout) Temporary() bool { return true }
