@@ -11,7 +11,7 @@ GENERATED := gen web-client/src/gen third_party/protovalidate internal/tasksgrpc
 # Hand-written files among the generated ones.
 HANDWRITTEN := aliases.go
 
-.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps
+.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps bench
 
 deps: web-client/node_modules/.installed web-client/app/node_modules/.installed
 
@@ -80,3 +80,10 @@ test-web: deps
 # tasksd itself, starts PostgreSQL, the API and `next start`.
 test-app: deps
 	cd web-client/app && npm test
+
+## bench: a short load test on loopback (throwaway PostgreSQL, a freshly
+## built server, the pgbench ceiling, h2load), written into BENCHMARKS.md.
+## About five minutes; needs pgbench and h2load (apt-get install
+## postgresql-client nghttp2-client). Not part of test.
+bench:
+	bench/run.sh

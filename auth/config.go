@@ -15,7 +15,7 @@ const (
 	DefaultRefreshInterval    = 15 * time.Minute
 	DefaultMinRefreshInterval = 10 * time.Second
 	DefaultFetchTimeout       = 10 * time.Second
-	DefaultTokenCacheSize     = 1024
+	DefaultTokenCacheSize     = 16384
 )
 
 // MinSecretBytes is the shortest HMAC secret New accepts: an HS256 key
@@ -59,7 +59,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// TokenCacheSize is how many verified tokens are remembered so a
 	// client's next call skips the signature check; 0 means
-	// DefaultTokenCacheSize, negative turns the cache off.
+	// DefaultTokenCacheSize, negative turns the cache off. It should
+	// exceed the number of users active at once: a miss costs a full
+	// verification (about 150µs for EdDSA), a hit about 1µs. An entry
+	// takes roughly 100 bytes plus the subject.
 	TokenCacheSize int
 
 	// Now is the clock; nil means time.Now. Tests move it.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -8,14 +9,27 @@ import (
 // tokenCache remembers tokens that verified, so a client calling again with
 // the same token skips the signature check and the claim decoding. It only
 // ever says yes for a token that passed every check, until the token's exp
-// (plus skew) passes; the JWKS changing clears it. Memory is bounded by
-// size entries of at most MaxTokenBytes each. A nil *tokenCache is a cache
-// that is off.
+// (plus skew) passes; the JWKS changing clears it. Entries are keyed by the
+// token's SHA-256, so an entry is about a hundred bytes plus the subject
+// whatever the token's size, and memory is bounded by size entries. A nil
+// *tokenCache is a cache that is off.
 type tokenCache struct {
 	size int
 
 	mu      sync.RWMutex
-	entries map[string]cachedToken
+	entries map[tokenKey]cachedToken
+}
+
+// tokenKey is a token's SHA-256: as good as the token itself for telling
+// tokens apart, and a fraction of its size.
+type tokenKey [sha256.Size]byte
+
+func keyOf(token string) tokenKey {
+	// Hashing a copy on the stack saves an allocation per call for tokens
+	// up to 2 KiB (Better-Auth's are well under); longer ones are copied
+	// to the heap by append.
+	var buf [2 << 10]byte
+	return sha256.Sum256(append(buf[:0], token...))
 }
 
 type cachedToken struct {
@@ -24,7 +38,7 @@ type cachedToken struct {
 }
 
 func newTokenCache(size int) *tokenCache {
-	return &tokenCache{size: size, entries: make(map[string]cachedToken, size)}
+	return &tokenCache{size: size, entries: make(map[tokenKey]cachedToken)}
 }
 
 // get returns the subject of token if it verified before and has not
@@ -33,8 +47,9 @@ func (c *tokenCache) get(token string, now time.Time) (string, bool) {
 	if c == nil {
 		return "", false
 	}
+	k := keyOf(token)
 	c.mu.RLock()
-	e, ok := c.entries[token]
+	e, ok := c.entries[k]
 	c.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
 		return "", false
@@ -49,12 +64,13 @@ func (c *tokenCache) put(token, sub string, expires, now time.Time) {
 	if c == nil {
 		return
 	}
+	k := keyOf(token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.size {
 		c.evictLocked(now)
 	}
-	c.entries[token] = cachedToken{sub: sub, expires: expires}
+	c.entries[k] = cachedToken{sub: sub, expires: expires}
 }
 
 func (c *tokenCache) evictLocked(now time.Time) {

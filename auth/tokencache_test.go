@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,4 +39,20 @@ func TestTokenCache(t *testing.T) {
 		t.Fatal("nil cache remembered")
 	}
 	off.clear()
+}
+
+// TestTokenCacheLongTokens: tokens longer than keyOf's stack buffer are
+// remembered and told apart like short ones.
+func TestTokenCacheLongTokens(t *testing.T) {
+	t.Parallel()
+	c := newTokenCache(16)
+	exp := t0.Add(time.Minute)
+	long := strings.Repeat("a", 5000)
+	c.put(long+"1", "user-1", exp, t0)
+	if sub, ok := c.get(long+"1", t0); !ok || sub != "user-1" {
+		t.Fatalf("get long token: %q, %v", sub, ok)
+	}
+	if _, ok := c.get(long+"2", t0); ok {
+		t.Fatal("a different long token hit")
+	}
 }
