@@ -35,6 +35,7 @@ type config struct {
 	LogFormat string
 
 	MaxRequestBytes int64
+	MaxInFlight     int
 	CallTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	HealthInterval  time.Duration
@@ -68,6 +69,7 @@ var settings = []setting{
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "LOG_FORMAT", "text", "text or json"},
 	{"max-request-bytes", "MAX_REQUEST_BYTES", "1048576", "largest request message accepted; larger is ResourceExhausted"},
+	{"max-in-flight", "MAX_IN_FLIGHT", "256", "TaskService calls served at once; more are answered Unavailable at once"},
 	{"call-timeout", "CALL_TIMEOUT", "30s", "deadline of a call whose client sets none"},
 	{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "20s", "how long in-flight calls may finish after SIGINT/SIGTERM"},
 	{"health-interval", "HEALTH_INTERVAL", "2s", "how often the database is pinged for health and readiness"},
@@ -143,6 +145,11 @@ func parseConfig(name string, args []string, getenv func(string) string, opts pa
 		bad("DB_MAX_CONNS", "want a positive number, got %q", get("DB_MAX_CONNS"))
 	} else {
 		c.DBMaxConns = n
+	}
+	if n, err := strconv.Atoi(get("MAX_IN_FLIGHT")); err != nil || n < 1 {
+		bad("MAX_IN_FLIGHT", "want a positive number, got %q", get("MAX_IN_FLIGHT"))
+	} else {
+		c.MaxInFlight = n
 	}
 	if n, err := strconv.ParseInt(get("MAX_REQUEST_BYTES"), 10, 64); err != nil || n < 1024 {
 		bad("MAX_REQUEST_BYTES", "want a number of bytes of at least 1024, got %q", get("MAX_REQUEST_BYTES"))

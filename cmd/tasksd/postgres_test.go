@@ -323,3 +323,42 @@ func TestDefaultCallDeadline(t *testing.T) {
 		t.Errorf("stream cut by the call deadline: %v", err)
 	}
 }
+
+// TestInFlightLimit: past MAX_IN_FLIGHT calls at once, more are answered
+// Unavailable at once, and served again when a slot frees.
+func TestInFlightLimit(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	s := mustStartServer(t, map[string]string{"DATABASE_URL": dbURL, "MAX_IN_FLIGHT": "1"})
+	c := dialConnect(t, s, "busy-user")
+	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "locked"})
+
+	db := mustOpenDB(t, dbURL)
+	release := mustLockTask(t, db, task.GetId())
+	defer release()
+	held := make(chan error, 1)
+	go func() {
+		_, err := c.UpdateTask(context.Background(), &tasksv1.UpdateTaskRequest{Id: task.GetId(), Title: proto.String("slow")})
+		held <- err
+	}()
+	mustWaitFor(t, "the update to hold the only slot", func() bool { return lockWaiters(t, db) == 1 })
+
+	for _, p := range protocols {
+		_, err := p.dial(t, s, s.mustToken(t, "busy-user")).GetTask(context.Background(), &tasksv1.GetTaskRequest{Id: task.GetId()})
+		if got := inspect(t, err); got.code != connect.CodeUnavailable || got.reason != "SERVICE_UNAVAILABLE" {
+			t.Errorf("%s while full: %v/%s %q", p.name, got.code, got.reason, got.message)
+		}
+	}
+	// Health answers whatever the load.
+	if code := mustGetStatus(t, s.baseURL+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz while full: %d", code)
+	}
+
+	release()
+	if err := <-held; err != nil {
+		t.Fatalf("the held call: %v", err)
+	}
+	if got := mustGet(t, c, task.GetId()); got.GetTitle() != "slow" {
+		t.Errorf("after the slot freed: %q", got.GetTitle())
+	}
+}

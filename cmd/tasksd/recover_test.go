@@ -48,6 +48,7 @@ func TestPanicAnsweredInternal(t *testing.T) {
 		health:          newHealthMonitor(func(context.Context) error { return nil }, time.Second, logger),
 		logger:          logger,
 		maxRequestBytes: 1 << 20,
+		maxInFlight:     4,
 		callTimeout:     time.Second,
 	}.handler()
 	srv := httptest.NewServer(h)

@@ -32,6 +32,7 @@ type routes struct {
 
 	corsOrigins     []string
 	maxRequestBytes int64
+	maxInFlight     int
 	callTimeout     time.Duration
 }
 
@@ -66,7 +67,8 @@ func (r routes) handler() http.Handler {
 	)
 
 	mux := http.NewServeMux()
-	mux.Handle(tasksv1connect.NewTaskServiceHandler(service.NewHandler(r.store), opts))
+	path, tasks := tasksv1connect.NewTaskServiceHandler(service.NewHandler(r.store), opts)
+	mux.Handle(path, limitInFlight(tasks, r.maxInFlight))
 
 	reflector := grpcreflect.NewStaticReflector(tasksv1connect.TaskServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
@@ -130,6 +132,25 @@ func limitBody(next http.Handler, max int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		req.Body = http.MaxBytesReader(w, req.Body, max+64*1024)
 		next.ServeHTTP(w, req)
+	})
+}
+
+// limitInFlight serves at most max calls at once and answers the rest
+// Unavailable straight away, before their bodies are read. Past what the
+// database can serve, queueing more calls only adds memory and latency; a
+// quick Unavailable lets clients back off and retry, and load balancers
+// send them elsewhere.
+func limitInFlight(next http.Handler, max int) http.Handler {
+	slots := make(chan struct{}, max)
+	errw := connect.NewErrorWriter()
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, req)
+		default:
+			_ = errw.Write(w, req, service.NewConnectError(connect.CodeUnavailable, service.ReasonUnavailable, "server overloaded, retry later"))
+		}
 	})
 }
 

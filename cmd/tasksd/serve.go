@@ -47,6 +47,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 		logger:          logger,
 		corsOrigins:     cfg.CORSOrigins,
 		maxRequestBytes: cfg.MaxRequestBytes,
+		maxInFlight:     cfg.MaxInFlight,
 		callTimeout:     cfg.CallTimeout,
 	}.handler()
 
