@@ -64,16 +64,10 @@ func TestHealthFollowsDatabase(t *testing.T) {
 // later.
 func TestClientDeadlineCancelsQuery(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewDatabase(t)
 	// A statement timeout far longer than the wait below, so only the
 	// client's deadline can end the query in time.
-	s := mustStartServer(t, map[string]string{"DATABASE_URL": dbURL, "DB_STATEMENT_TIMEOUT": "2m"})
-	c := dialConnect(t, s, "deadline-user")
-	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "locked"})
-
-	db := mustOpenDB(t, dbURL)
-	release := mustLockTask(t, db, task.GetId())
-	defer release()
+	l := mustLockedTask(t, map[string]string{"DB_STATEMENT_TIMEOUT": "2m"}, "deadline-user")
+	c, task, db := l.c, l.task, l.db
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -84,7 +78,7 @@ func TestClientDeadlineCancelsQuery(t *testing.T) {
 	// The server cancelled its statement: no backend is still waiting for
 	// the row lock.
 	mustWaitFor(t, "the update's query to be cancelled", func() bool { return lockWaiters(t, db) == 0 })
-	release()
+	l.release()
 	if got := mustGet(t, c, task.GetId()); got.GetTitle() != "locked" {
 		t.Errorf("the timed-out update was applied: %q", got.GetTitle())
 	}
@@ -94,14 +88,8 @@ func TestClientDeadlineCancelsQuery(t *testing.T) {
 // lets a call that is already running finish, then stops.
 func TestShutdownWithCallInFlight(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewDatabase(t)
-	s := mustStartServer(t, map[string]string{"DATABASE_URL": dbURL})
-	c := dialConnect(t, s, "shutdown-user")
-	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "in flight"})
-
-	db := mustOpenDB(t, dbURL)
-	release := mustLockTask(t, db, task.GetId())
-	defer release()
+	l := mustLockedTask(t, nil, "shutdown-user")
+	s, c, task, db, release := l.s, l.c, l.task, l.db, l.release
 
 	type result struct {
 		resp *tasksv1.UpdateTaskResponse
@@ -182,6 +170,34 @@ func mustOpenDB(tb testing.TB, dbURL string) *sql.DB {
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL)))
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// lockedTask is a server on PostgreSQL with one task whose row another
+// transaction holds locked, so the server's next write to it waits.
+type lockedTask struct {
+	s       *testServer
+	c       taskAPI // the task owner's Connect client
+	task    *tasksv1.Task
+	db      *sql.DB // a connection of the test's own
+	release func()  // ends the lock; safe to call twice
+}
+
+// mustLockedTask starts a server with env (and a fresh database), creates a
+// task as user and locks its row until the test ends or release is called.
+func mustLockedTask(tb testing.TB, env map[string]string, user string) lockedTask {
+	tb.Helper()
+	dbURL := pgtest.NewDatabase(tb)
+	vars := map[string]string{"DATABASE_URL": dbURL}
+	for k, v := range env {
+		vars[k] = v
+	}
+	s := mustStartServer(tb, vars)
+	c := dialConnect(tb, s, user)
+	task := mustCreate(tb, c, &tasksv1.CreateTaskRequest{Title: "locked"})
+	db := mustOpenDB(tb, dbURL)
+	release := mustLockTask(tb, db, task.GetId())
+	tb.Cleanup(release)
+	return lockedTask{s: s, c: c, task: task, db: db, release: release}
 }
 
 // mustLockTask holds a row lock on the task in a transaction of its own
@@ -298,20 +314,14 @@ func (p *proxy) setDown(down bool) {
 // CALL_TIMEOUT, while a long-lived stream on the same server outlives it.
 func TestDefaultCallDeadline(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewDatabase(t)
-	s := mustStartServer(t, map[string]string{"DATABASE_URL": dbURL, "CALL_TIMEOUT": "300ms", "DB_STATEMENT_TIMEOUT": "2m"})
-	c := dialConnect(t, s, "impatient-user")
-	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "locked"})
+	l := mustLockedTask(t, map[string]string{"CALL_TIMEOUT": "300ms", "DB_STATEMENT_TIMEOUT": "2m"}, "impatient-user")
+	s, c, task, db := l.s, l.c, l.task, l.db
 
 	stream := grpcreflect.NewClient(h2cClient(), s.baseURL, connect.WithGRPC()).NewStream(context.Background())
 	defer stream.Close()
 	if _, err := stream.ListServices(); err != nil {
 		t.Fatal(err)
 	}
-
-	db := mustOpenDB(t, dbURL)
-	release := mustLockTask(t, db, task.GetId())
-	defer release()
 	_, err := c.UpdateTask(context.Background(), &tasksv1.UpdateTaskRequest{Id: task.GetId(), Title: proto.String("never")})
 	if code := connect.CodeOf(err); code != connect.CodeDeadlineExceeded {
 		t.Fatalf("got %v (%v), want deadline_exceeded", code, err)
@@ -328,14 +338,8 @@ func TestDefaultCallDeadline(t *testing.T) {
 // Unavailable at once, and served again when a slot frees.
 func TestInFlightLimit(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewDatabase(t)
-	s := mustStartServer(t, map[string]string{"DATABASE_URL": dbURL, "MAX_IN_FLIGHT": "1"})
-	c := dialConnect(t, s, "busy-user")
-	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "locked"})
-
-	db := mustOpenDB(t, dbURL)
-	release := mustLockTask(t, db, task.GetId())
-	defer release()
+	l := mustLockedTask(t, map[string]string{"MAX_IN_FLIGHT": "1"}, "busy-user")
+	s, c, task, db, release := l.s, l.c, l.task, l.db, l.release
 	held := make(chan error, 1)
 	go func() {
 		_, err := c.UpdateTask(context.Background(), &tasksv1.UpdateTaskRequest{Id: task.GetId(), Title: proto.String("slow")})
