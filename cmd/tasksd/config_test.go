@@ -75,6 +75,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{env: map[string]string{"DB_MAX_CONNS": "0"}, want: "DB_MAX_CONNS"},
 		{env: map[string]string{"MAX_REQUEST_BYTES": "ten"}, want: "MAX_REQUEST_BYTES"},
 		{env: map[string]string{"MAX_IN_FLIGHT": "0"}, want: "MAX_IN_FLIGHT"},
+		{env: map[string]string{"DEBUG_ADDR": "6060"}, want: "DEBUG_ADDR"},
 		{env: map[string]string{"LOG_LEVEL": "loud"}, want: "LOG_LEVEL"},
 		{env: map[string]string{"LOG_FORMAT": "xml"}, want: "LOG_FORMAT"},
 		{env: map[string]string{"TLS_CERT_FILE": "cert.pem"}, want: "TLS_KEY_FILE go together"},
