@@ -363,3 +363,13 @@ func mustSignHeader(tb testing.TB, header map[string]any, c claims, signer jwa.S
 	}
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
+
+// testPublicPaths is the allow-list the server passes: health, reflection
+// and the HTTP probes.
+var testPublicPaths = []string{
+	"/grpc.health.v1.Health/",
+	"/grpc.reflection.v1.ServerReflection/",
+	"/grpc.reflection.v1alpha.ServerReflection/",
+	"/healthz",
+	"/readyz",
+}

@@ -10,18 +10,6 @@ import (
 	"github.com/example/tasks/service"
 )
 
-// DefaultPublicPaths are the routes that need no token: the gRPC health
-// and reflection services, so probes and buf curl/grpcurl work without
-// credentials, and the plain HTTP probes. An entry ending in "/" is a
-// prefix (a whole service); any other entry is an exact path.
-var DefaultPublicPaths = []string{
-	"/grpc.health.v1.Health/",
-	"/grpc.reflection.v1.ServerReflection/",
-	"/grpc.reflection.v1alpha.ServerReflection/",
-	"/healthz",
-	"/readyz",
-}
-
 // Middleware returns net/http middleware that lets a request through only
 // with a valid bearer token, and puts its caller into the request context
 // (service.WithUser) for handlers to read with service.UserFrom. It runs
@@ -30,8 +18,9 @@ var DefaultPublicPaths = []string{
 // or gRPC-Web, via connect.NewErrorWriter) or a plain 401 for anything
 // else.
 //
-// public is the explicit allow-list of paths that need no token (see
-// DefaultPublicPaths for the form). CORS preflights (OPTIONS with
+// public is the explicit allow-list of paths that need no token: an entry
+// ending in "/" is a prefix (a whole service, e.g.
+// "/grpc.health.v1.Health/"); any other entry is an exact path. CORS preflights (OPTIONS with
 // Access-Control-Request-Method) also pass, since browsers never send
 // credentials on them. The list is copied.
 func (v *Verifier) Middleware(public []string) func(http.Handler) http.Handler {

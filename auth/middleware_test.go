@@ -137,7 +137,7 @@ func TestMiddlewareProtocols(t *testing.T) {
 		for _, c := range cases {
 			t.Run(p.name+"/"+c.name, func(t *testing.T) {
 				t.Parallel()
-				srv := mustTestServer(t, v, DefaultPublicPaths)
+				srv := mustTestServer(t, v, testPublicPaths)
 				client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL+echoPath, p.opts...)
 				req := connect.NewRequest(wrapperspb.String(strings.Repeat("body ", 100)))
 				for _, a := range c.auth {
@@ -210,7 +210,7 @@ func TestMiddlewareWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := mustTestServer(t, v, DefaultPublicPaths)
+			srv := mustTestServer(t, v, testPublicPaths)
 			method, path := tt.method, tt.path
 			if method == "" {
 				method = http.MethodPost
@@ -303,7 +303,7 @@ func TestMiddlewarePublic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			public := DefaultPublicPaths
+			public := testPublicPaths
 			if tt.public != nil {
 				public = tt.public
 			}
@@ -347,7 +347,7 @@ func TestMiddlewareUnavailable(t *testing.T) {
 	jwks := mustJWKSServer(t, mustPublicJWK(t, ed))
 	jwks.down.Store(true)
 	v := mustVerifier(t, Config{JWKSURL: jwks.url()})
-	srv := mustTestServer(t, v, DefaultPublicPaths)
+	srv := mustTestServer(t, v, testPublicPaths)
 	client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL+echoPath)
 	req := connect.NewRequest(wrapperspb.String("x"))
 	req.Header().Set("Authorization", "Bearer "+mustSign(t, ed, goodClaims()))
