@@ -149,9 +149,6 @@ func (c *Cluster) NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
-// AdminURL returns a superuser's URL of the cluster's maintenance database.
-func (c *Cluster) AdminURL() string { return c.admin.String() }
-
 // Exec runs a statement as the cluster's superuser, for tests that need to
 // set something up outside a test database (roles, for instance).
 func (c *Cluster) Exec(tb testing.TB, query string) {
