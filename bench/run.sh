@@ -21,11 +21,11 @@ cd "$(dirname "$0")/.."
 duration=${BENCH_DURATION:-3s}
 out=${BENCH_OUT:-BENCHMARKS.md}
 work=$(mktemp -d /tmp/tasks-bench.XXXXXX)
-chmod 755 "$work" # PostgreSQL runs as the postgres user when we are root
 bench_pid=
+pg_proc=
 cleanup() {
 	[ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null && wait "$bench_pid" 2>/dev/null || true
-	bench/pg.sh stop "$work/pg" || true
+	[ -n "$pg_proc" ] && kill "$pg_proc" 2>/dev/null && wait "$pg_proc" 2>/dev/null || true
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "results kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -40,17 +40,26 @@ else
 	go build -o "$work/tasksd" ./cmd/tasksd
 fi
 go build -o "$work/tasks-bench" ./cmd/tasks-bench
+go build -o "$work/pgtest" ./cmd/pgtest
 
+# The throwaway cluster the Go tests use (internal/pgtest): no durability,
+# 300 connections; it writes its URL and postmaster pid to a ready file.
 echo "== starting PostgreSQL" >&2
-db=$(bench/pg.sh start "$work/pg")
-pg_pid=$(head -1 "$work/pg/data/postmaster.pid")
+"$work/pgtest" -ready-file "$work/pg.json" &
+pg_proc=$!
+until [ -e "$work/pg.json" ]; do
+	kill -0 "$pg_proc" 2>/dev/null || { echo "pgtest failed" >&2; exit 1; }
+	sleep 0.2
+done
+db=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$work/pg.json")
+pg_pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$work/pg.json")
 DATABASE_URL=$db LOG_LEVEL=warn "$work/tasksd" migrate up >/dev/null
 
 {
 	echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 	echo "machine:  $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 	echo "go:       $(go version | cut -d' ' -f3-)"
-	echo "postgres: $("${PGBIN:-/usr/lib/postgresql/15/bin}/postgres" --version | cut -d' ' -f3-) (fsync off, loopback TCP), $(pgbench --version)"
+	echo "postgres: $("${PGTEST_BINDIR:-/usr/lib/postgresql/15/bin}/postgres" --version | cut -d' ' -f3-) (fsync off, loopback TCP), $(pgbench --version)"
 	echo "h2load:   $(h2load --version | head -1)"
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) before the run"
 } >"$work/machine.txt"

@@ -1,19 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/example/tasks/internal/readyfile"
 )
 
 // server is a tasksd the tool started.
@@ -33,11 +33,18 @@ type serverConfig struct {
 }
 
 // startServer runs `tasksd serve` on a free loopback port and waits until
-// it prints its URL.
+// it writes its URL to its ready file.
 func startServer(ctx context.Context, c serverConfig) (*server, error) {
+	dir, err := os.MkdirTemp("", "tasks-bench-server-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the server removes its ready file itself on exit
+	readyFile := filepath.Join(dir, "ready.json")
 	cmd := exec.Command(c.bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"LISTEN_ADDR=127.0.0.1:0",
+		"READY_FILE="+readyFile,
 		"DATABASE_URL="+c.databaseURL,
 		"AUTH_JWKS_URL="+c.jwksURL,
 		"AUTH_JWT_SECRET=",
@@ -64,38 +71,20 @@ func startServer(ctx context.Context, c serverConfig) (*server, error) {
 		cmd.Stderr = f
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	go func() { cmd.Wait(); close(s.exited) }()
 
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "tasksd listening on "); ok {
-				found <- strings.TrimSpace(rest)
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case s.url = <-found:
-		return s, nil
-	case <-s.exited:
-		return nil, errors.New("tasksd exited before listening (see its log)")
-	case <-time.After(60 * time.Second):
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	info, err := readyfile.Wait(ctx, readyFile, s.exited)
+	if err != nil {
 		s.stop()
-		return nil, errors.New("tasksd did not start within 60s")
-	case <-ctx.Done():
-		s.stop()
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("tasksd did not start (see its log): %w", err)
 	}
+	s.url = info.URL
+	return s, nil
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }

@@ -42,6 +42,9 @@ type config struct {
 
 	// DebugAddr, when set, serves net/http/pprof on its own listener.
 	DebugAddr string
+	// ReadyFile, when set, is written once the server accepts connections
+	// (see internal/readyfile).
+	ReadyFile string
 }
 
 // setting describes one configuration value for flags, the README and
@@ -74,6 +77,7 @@ var settings = []setting{
 	{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "20s", "how long in-flight calls may finish after SIGINT/SIGTERM"},
 	{"health-interval", "HEALTH_INTERVAL", "2s", "how often the database is pinged for health and readiness"},
 	{"debug-addr", "DEBUG_ADDR", "", "host:port for a separate pprof listener (/debug/pprof/); empty: off. Never expose it"},
+	{"ready-file", "READY_FILE", "", "once listening, write {\"url\": …, \"pid\": …} to this file, for scripts and tests that start the server"},
 }
 
 // parseOptions adapt parseConfig to a subcommand.
@@ -120,6 +124,7 @@ func parseConfig(name string, args []string, getenv func(string) string, opts pa
 		TLSKeyFile:  get("TLS_KEY_FILE"),
 		LogFormat:   get("LOG_FORMAT"),
 		DebugAddr:   get("DEBUG_ADDR"),
+		ReadyFile:   get("READY_FILE"),
 	}
 	var errs []error
 	bad := func(env, format string, args ...any) {

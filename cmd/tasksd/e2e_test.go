@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 	"github.com/example/tasks/internal/pgtest"
+	"github.com/example/tasks/internal/readyfile"
 )
 
 // The end-to-end tests run the real binary, as a user or a platform would.
@@ -56,19 +58,23 @@ func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n"
 
 // process is the binary running with its output collected.
 type process struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	output strings.Builder
-	lines  chan string
-	exited chan error
+	cmd       *exec.Cmd
+	readyFile string // where a server writes its URL (READY_FILE)
+	mu        sync.Mutex
+	output    strings.Builder
+	lines     chan string
+	exited    chan error
+	gone      chan struct{} // closed when the process has exited
 }
 
 // mustRun starts the binary with args and env (on top of a minimal
-// environment) and kills it when the test ends.
+// environment, with a READY_FILE of its own) and kills it when the test
+// ends.
 func mustRun(tb testing.TB, env map[string]string, args ...string) *process {
 	tb.Helper()
 	cmd := exec.Command(mustBuildBinary(tb), args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}
+	readyFile := filepath.Join(tb.TempDir(), "ready.json")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir(), "READY_FILE=" + readyFile}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -76,7 +82,7 @@ func mustRun(tb testing.TB, env map[string]string, args ...string) *process {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &process{cmd: cmd, lines: make(chan string, 100), exited: make(chan error, 1)}
+	p := &process{cmd: cmd, readyFile: readyFile, lines: make(chan string, 100), exited: make(chan error, 1), gone: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{p}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -88,7 +94,9 @@ func mustRun(tb testing.TB, env map[string]string, args ...string) *process {
 			p.lines <- sc.Text()
 		}
 		close(p.lines)
-		p.exited <- cmd.Wait()
+		err := cmd.Wait()
+		close(p.gone)
+		p.exited <- err
 	}()
 	tb.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -115,25 +123,17 @@ type lockedWriter struct{ p *process }
 
 func (w *lockedWriter) Write(b []byte) (int, error) { w.p.write(string(b)); return len(b), nil }
 
-var listening = regexp.MustCompile(`^tasksd listening on (http://\S+)$`)
-
-// mustWaitListening returns the base URL the server printed.
+// mustWaitListening returns the base URL the server wrote to its ready
+// file.
 func (p *process) mustWaitListening(tb testing.TB) string {
 	tb.Helper()
-	timeout := time.After(time.Minute)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				tb.Fatalf("the server exited before listening")
-			}
-			if m := listening.FindStringSubmatch(line); m != nil {
-				return m[1]
-			}
-		case <-timeout:
-			tb.Fatal("the server did not start listening")
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := readyfile.Wait(ctx, p.readyFile, p.gone)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return info.URL
 }
 
 // mustOutput runs the binary to completion and returns its standard output.
@@ -196,6 +196,9 @@ func TestEndToEndPostgres(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("the server did not stop on SIGTERM")
+	}
+	if _, err := os.Stat(srv.readyFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the ready file outlived the server: %v", err)
 	}
 	// One JSON log line per call, with the user and never the token.
 	logs := srv.text()

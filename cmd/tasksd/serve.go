@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/example/tasks/internal/readyfile"
 	"github.com/example/tasks/service"
 )
 
@@ -104,6 +106,13 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	logger.Info("listening", "url", baseURL, "database", store.Backend())
 	fmt.Fprintf(stdout, "tasksd listening on %s\n", baseURL)
+	if cfg.ReadyFile != "" {
+		if err := readyfile.Write(cfg.ReadyFile, readyfile.Info{URL: baseURL, PID: os.Getpid()}); err != nil {
+			srv.Close()
+			return fmt.Errorf("READY_FILE: %w", err)
+		}
+		defer os.Remove(cfg.ReadyFile)
+	}
 	if ready != nil {
 		ready(baseURL)
 	}

@@ -36,9 +36,10 @@ type local struct {
 }
 
 // startLocal creates a cluster in a temporary directory and starts it on a
-// free loopback port. PostgreSQL refuses to run as root, so as root the
-// server runs as the postgres OS user.
-func startLocal() (*local, *url.URL, error) {
+// free loopback port, with settings ("name=value") added to the server's
+// own. PostgreSQL refuses to run as root, so as root the server runs as the
+// postgres OS user.
+func startLocal(settings []string) (*local, *url.URL, error) {
 	for _, bin := range []string{"initdb", "postgres"} {
 		if _, err := os.Stat(filepath.Join(binDir(), bin)); err != nil {
 			return nil, nil, fmt.Errorf("no %s in %s (set PGTEST_BINDIR)", bin, binDir())
@@ -78,14 +79,18 @@ func startLocal() (*local, *url.URL, error) {
 			l.stop()
 			return nil, nil, err
 		}
-		proc, err := startProcess(dir, "postgres.log", cred, filepath.Join(binDir(), "postgres"),
+		args := []string{
 			"-D", data, "-p", strconv.Itoa(port), "-k", dir,
 			"-c", "listen_addresses=127.0.0.1",
 			"-c", "max_connections=300",
 			"-c", "shared_buffers=128MB",
 			// A throwaway cluster needs no durability.
 			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		)
+		}
+		for _, setting := range settings {
+			args = append(args, "-c", setting)
+		}
+		proc, err := startProcess(dir, "postgres.log", cred, filepath.Join(binDir(), "postgres"), args...)
 		if err != nil {
 			l.stop()
 			return nil, nil, err

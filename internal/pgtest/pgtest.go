@@ -61,10 +61,7 @@ func stopShared() {
 		_ = os.RemoveAll(b.dir)
 	}
 	if c := shared.cluster; c != nil {
-		_ = c.db.Close()
-		if c.local != nil {
-			c.local.stop()
-		}
+		c.Stop()
 	}
 }
 
@@ -98,7 +95,7 @@ func startCluster() (*Cluster, error) {
 		}
 		return connect(u, nil)
 	}
-	l, u, err := startLocal()
+	l, u, err := startLocal(nil)
 	if err != nil {
 		return nil, err
 	}
