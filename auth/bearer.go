@@ -3,7 +3,21 @@ package auth
 import (
 	"net/http"
 	"strings"
+
+	"github.com/example/tasks"
 )
+
+// Authenticate returns the caller of r: the subject of the token in its one
+// Authorization: Bearer header (see BearerToken), verified. Errors are
+// those of Verify; a request without a usable header is "invalid token".
+// It is what the HTTP layer calls for every request that needs a caller.
+func (v *Verifier) Authenticate(r *http.Request) (tasks.User, error) {
+	token, ok := BearerToken(r.Header)
+	if !ok {
+		return tasks.User{}, errInvalid("no single Authorization: Bearer header")
+	}
+	return v.Verify(r.Context(), token)
+}
 
 // BearerToken returns the token of the request's one "Authorization:
 // Bearer <token>" header (the scheme in any case). Only that header counts:

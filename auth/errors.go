@@ -3,7 +3,7 @@ package auth
 import (
 	"errors"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // The only messages a client ever sees from this package. The contract
@@ -18,17 +18,17 @@ const (
 // errInvalid is the rejection of a token for any reason but expiry. cause
 // is for logs; it never reaches the client.
 func errInvalid(cause string) error {
-	return service.WrapError(service.KindUnauthenticated, errors.New(cause), msgInvalid)
+	return tasks.WrapError(tasks.KindUnauthenticated, errors.New(cause), msgInvalid)
 }
 
 // errInvalidWrap is errInvalid with an error as the cause.
 func errInvalidWrap(cause error) error {
-	return service.WrapError(service.KindUnauthenticated, cause, msgInvalid)
+	return tasks.WrapError(tasks.KindUnauthenticated, cause, msgInvalid)
 }
 
-var errExpired = service.Errorf(service.KindUnauthenticated, msgExpired)
+var errExpired = tasks.Errorf(tasks.KindUnauthenticated, msgExpired)
 
 // errUnavailable is what an asymmetric token gets while no JWKS has ever
 // been fetched: the token may be fine, the server just cannot tell yet, so
 // the client should retry rather than sign in again.
-var errUnavailable = service.Errorf(service.KindUnavailable, msgUnavailable)
+var errUnavailable = tasks.Errorf(tasks.KindUnavailable, msgUnavailable)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/example/tasks/auth"
-	"github.com/example/tasks/service"
 )
 
 // The token command mints with the server's secret; the server accepts it.
@@ -28,36 +27,23 @@ func ExampleMintHS256() {
 	// Output: user-1 <nil>
 }
 
-// The middleware sits in front of the Connect handlers; handlers read the
-// caller with service.UserFrom.
-func ExampleVerifier_Middleware() {
+// The HTTP layer asks the verifier for the caller of each request.
+func ExampleVerifier_Authenticate() {
 	secret := []byte("a-local-secret-of-32-bytes-or-more")
 	v, err := auth.New(context.Background(), auth.Config{Secret: secret})
 	if err != nil {
 		panic(err)
 	}
 	defer v.Close()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/tasks.v1.TaskService/GetTask", func(w http.ResponseWriter, r *http.Request) {
-		user, _ := service.UserFrom(r.Context())
-		fmt.Fprint(w, user.ID)
-	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})
-	handler := v.Middleware([]string{"/grpc.health.v1.Health/", "/healthz"})(mux)
-
-	for _, path := range []string{"/healthz", "/tasks.v1.TaskService/GetTask"} {
-		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, nil))
-		fmt.Println(path, rec.Code)
-	}
 	token, _ := auth.MintHS256(secret, auth.TokenRequest{Subject: "user-1", TTL: time.Minute})
 	req := httptest.NewRequest(http.MethodPost, "/tasks.v1.TaskService/GetTask", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	rec := httptest.NewRecorder()
-	handler.ServeHTTP(rec, req)
-	fmt.Println(rec.Code, rec.Body.String())
+	user, err := v.Authenticate(req)
+	fmt.Println(user.ID, err)
+
+	_, err = v.Authenticate(httptest.NewRequest(http.MethodPost, "/tasks.v1.TaskService/GetTask", nil))
+	fmt.Println(err)
 	// Output:
-	// /healthz 200
-	// /tasks.v1.TaskService/GetTask 401
-	// 200 user-1
+	// user-1 <nil>
+	// invalid token: no single Authorization: Bearer header
 }

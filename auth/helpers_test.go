@@ -21,12 +21,11 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // t0 is "now" for every test clock.
@@ -328,22 +327,20 @@ func mustPEM(tb testing.TB, pub crypto.PublicKey) (pemBytes, der []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), der
 }
 
-// wantRefusal checks that err is what the contract says a client sees.
-func wantRefusal(tb testing.TB, err error, code connect.Code, reason, msg string) {
+// wantRefusal checks that err is the *tasks.Error the contract says: its
+// kind and the message a client sees (service's error table maps the kind
+// to a Connect code and reason).
+func wantRefusal(tb testing.TB, err error, kind tasks.ErrorKind, msg string) {
 	tb.Helper()
 	if err == nil {
-		tb.Fatalf("accepted; want %v %q", code, msg)
+		tb.Fatalf("accepted; want %v %q", kind, msg)
 	}
-	var se *service.Error
-	if !errors.As(err, &se) {
-		tb.Fatalf("error %v is %T, not *service.Error", err, err)
+	var e *tasks.Error
+	if !errors.As(err, &e) {
+		tb.Fatalf("error %v is %T, not *tasks.Error", err, err)
 	}
-	cerr := service.ConnectError(err)
-	if cerr.Code() != code || cerr.Message() != msg {
-		tb.Fatalf("got %v %q (cause %v); want %v %q", cerr.Code(), cerr.Message(), err, code, msg)
-	}
-	if got := service.ErrorReason(cerr); got != reason {
-		tb.Fatalf("reason %q, want %q", got, reason)
+	if e.Kind != kind || e.Message != msg {
+		tb.Fatalf("got %v %q (cause %v); want %v %q", e.Kind, e.Message, err, kind, msg)
 	}
 }
 
@@ -362,14 +359,4 @@ func mustSignHeader(tb testing.TB, header map[string]any, c claims, signer jwa.S
 		tb.Fatal(err)
 	}
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-// testPublicPaths is the allow-list the server passes: health, reflection
-// and the HTTP probes.
-var testPublicPaths = []string{
-	"/grpc.health.v1.Health/",
-	"/grpc.reflection.v1.ServerReflection/",
-	"/grpc.reflection.v1alpha.ServerReflection/",
-	"/healthz",
-	"/readyz",
 }

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // loopDriver replaces the background loop's timer: the loop reports each
@@ -87,7 +86,7 @@ func TestJWKSRotation(t *testing.T) {
 	loop.step()
 	wantHits(t, srv, 3)
 	_, err := v.Verify(context.Background(), oldToken)
-	wantRefusal(t, err, connect.CodeUnauthenticated, service.ReasonUnauthorized, msgInvalid)
+	wantRefusal(t, err, tasks.KindUnauthenticated, msgInvalid)
 	mustAccept(t, v, newToken, "user-2")
 	wantHits(t, srv, 3) // the refused kid was within MinRefreshInterval of the last demand fetch
 }
@@ -132,21 +131,21 @@ func TestJWKSUnknownKidFlood(t *testing.T) {
 	release()
 	done.Wait()
 	for _, err := range errs {
-		wantRefusal(t, err, connect.CodeUnauthenticated, service.ReasonUnauthorized, msgInvalid)
+		wantRefusal(t, err, tasks.KindUnauthenticated, msgInvalid)
 	}
 	wantHits(t, srv, 2)
 
 	clock.advance(interval - time.Second)
 	for i := range 8 {
 		_, err := v.Verify(context.Background(), bogus(n+i))
-		wantRefusal(t, err, connect.CodeUnauthenticated, service.ReasonUnauthorized, msgInvalid)
+		wantRefusal(t, err, tasks.KindUnauthenticated, msgInvalid)
 	}
 	wantHits(t, srv, 2)
 
 	clock.advance(time.Second)
 	for i := range 8 {
 		_, err := v.Verify(context.Background(), bogus(2*n+i))
-		wantRefusal(t, err, connect.CodeUnauthenticated, service.ReasonUnauthorized, msgInvalid)
+		wantRefusal(t, err, tasks.KindUnauthenticated, msgInvalid)
 	}
 	wantHits(t, srv, 3)
 }
@@ -165,13 +164,13 @@ func TestJWKSDownAtStart(t *testing.T) {
 	token := mustSign(t, ed, goodClaims().without("iss", "aud"))
 
 	_, err := v.Verify(context.Background(), token)
-	wantRefusal(t, err, connect.CodeUnavailable, service.ReasonUnavailable, msgUnavailable)
+	wantRefusal(t, err, tasks.KindUnavailable, msgUnavailable)
 	wantHits(t, srv, 2)
 	mustAccept(t, v, mustSignWith(t, jwa.HS256, testSecret, nil, goodClaims()), "user-1")
 
 	srv.down.Store(false)
 	_, err = v.Verify(context.Background(), token)
-	wantRefusal(t, err, connect.CodeUnavailable, service.ReasonUnavailable, msgUnavailable)
+	wantRefusal(t, err, tasks.KindUnavailable, msgUnavailable)
 	wantHits(t, srv, 2) // rate-limited
 
 	clock.advance(DefaultMinRefreshInterval)
@@ -245,7 +244,7 @@ func TestJWKSBadResponses(t *testing.T) {
 			srv.publishRaw(tt.body)
 			v := mustVerifier(t, Config{JWKSURL: srv.url()})
 			_, err := v.Verify(context.Background(), mustSign(t, ed, goodClaims()))
-			wantRefusal(t, err, connect.CodeUnavailable, service.ReasonUnavailable, msgUnavailable)
+			wantRefusal(t, err, tasks.KindUnavailable, msgUnavailable)
 		})
 	}
 }

@@ -4,15 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/example/tasks"
 )
 
 // TokenRequest says what MintHS256 puts in a token.
 type TokenRequest struct {
-	Subject  string        // sub: the user; 1 to 255 characters
+	Subject  string        // sub: the user; 1 to tasks.MaxUserIDLen characters
 	TTL      time.Duration // exp is Now + TTL; must be positive
 	Issuer   string        // iss, when set (use AUTH_ISSUER so the server accepts it)
 	Audience string        // aud, when set (use AUTH_AUDIENCE)
@@ -27,8 +28,8 @@ func MintHS256(secret []byte, r TokenRequest) (string, error) {
 	if len(secret) < MinSecretBytes {
 		return "", fmt.Errorf("auth: HMAC secret is %d bytes; use at least %d", len(secret), MinSecretBytes)
 	}
-	if r.Subject == "" || utf8.RuneCountInString(r.Subject) > maxSubjectChars {
-		return "", errors.New("auth: subject must be 1 to 255 characters")
+	if !validSubject(r.Subject) {
+		return "", fmt.Errorf("auth: subject must be 1 to %d characters", tasks.MaxUserIDLen)
 	}
 	if r.TTL <= 0 {
 		return "", errors.New("auth: token lifetime must be positive")

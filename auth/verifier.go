@@ -11,11 +11,8 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
-
-// maxSubjectChars bounds sub: it becomes the owner column of every task.
-const maxSubjectChars = 255
 
 // Verifier checks bearer tokens. It is safe for concurrent use; call Close
 // when done with it to stop the background JWKS refresh.
@@ -74,20 +71,20 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// Verify checks token and returns its caller. Errors are *service.Error:
+// Verify checks token and returns its caller. Errors are *tasks.Error:
 // KindUnauthenticated with the message "token expired" or "invalid token"
 // (the cause, for logs, in Err), or KindUnavailable while the JWKS has never
 // been fetched.
-func (v *Verifier) Verify(ctx context.Context, token string) (service.User, error) {
+func (v *Verifier) Verify(ctx context.Context, token string) (tasks.User, error) {
 	if len(token) > MaxTokenBytes {
-		return service.User{}, errInvalid("token longer than 8 KiB")
+		return tasks.User{}, errInvalid("token longer than 8 KiB")
 	}
 	if !isCompactJWS(token) {
-		return service.User{}, errInvalid("not a compact JWS")
+		return tasks.User{}, errInvalid("not a compact JWS")
 	}
 	now := v.now()
 	if sub, ok := v.cache.get(token, now); ok {
-		return service.User{ID: sub}, nil
+		return tasks.User{ID: sub}, nil
 	}
 
 	opts := append(v.parseOpts[:len(v.parseOpts):len(v.parseOpts)],
@@ -96,20 +93,26 @@ func (v *Verifier) Verify(ctx context.Context, token string) (service.User, erro
 		})))
 	tok, err := jwt.ParseString(token, opts...)
 	if err != nil {
-		return service.User{}, classify(err)
+		return tasks.User{}, classify(err)
 	}
 
 	exp := tok.Expiration()
 	if exp.Unix() <= 0 {
 		// jwx skips exp checks on a zero exp; "exp": 0 is no expiry.
-		return service.User{}, errInvalid("exp is zero")
+		return tasks.User{}, errInvalid("exp is zero")
 	}
 	sub := tok.Subject()
-	if sub == "" || utf8.RuneCountInString(sub) > maxSubjectChars {
-		return service.User{}, errInvalid("sub empty or longer than 255 characters")
+	if !validSubject(sub) {
+		return tasks.User{}, errInvalid("sub empty or longer than 255 characters")
 	}
 	v.cache.put(token, sub, exp.Add(v.skew), now)
-	return service.User{ID: sub}, nil
+	return tasks.User{ID: sub}, nil
+}
+
+// validSubject reports whether sub can be a user: it becomes the owner of
+// every task the user makes.
+func validSubject(sub string) bool {
+	return sub != "" && utf8.RuneCountInString(sub) <= tasks.MaxUserIDLen
 }
 
 // keysFor puts into sink the keys that may have signed a token with these
@@ -150,7 +153,7 @@ func (v *Verifier) keysFor(ctx context.Context, sink jws.KeySink, h jws.Headers)
 
 // classify turns a jwx error into what the client may see.
 func classify(err error) error {
-	var se *service.Error
+	var se *tasks.Error
 	switch {
 	case errors.As(err, &se):
 		return se

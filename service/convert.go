@@ -5,11 +5,12 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/example/tasks"
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 )
 
 // taskToProto converts a stored task to its wire form.
-func taskToProto(t Task) *tasksv1.Task {
+func taskToProto(t tasks.Task) *tasksv1.Task {
 	return &tasksv1.Task{
 		Id:           t.ID,
 		Title:        t.Title,
@@ -40,33 +41,33 @@ func timeOrNil(ts *timestamppb.Timestamp, field string) (*time.Time, error) {
 		return nil, nil
 	}
 	if err := ts.CheckValid(); err != nil {
-		return nil, Errorf(KindInvalid, "%s is not a valid timestamp", field)
+		return nil, tasks.FieldErrorf(field, "%s is not a valid timestamp", field)
 	}
 	t := ts.AsTime()
 	return &t, nil
 }
 
-func newTaskFromProto(req *tasksv1.CreateTaskRequest) (NewTask, error) {
+func newTaskFromProto(req *tasksv1.CreateTaskRequest) (tasks.NewTask, error) {
 	due, err := timeOrNil(req.GetDueTime(), "due_time")
 	if err != nil {
-		return NewTask{}, err
+		return tasks.NewTask{}, err
 	}
-	return NewTask{
+	return tasks.NewTask{
 		Title:       req.GetTitle(),
 		Description: req.GetDescription(),
-		Priority:    Priority(req.GetPriority()),
+		Priority:    tasks.Priority(req.GetPriority()),
 		Tags:        req.GetTags(),
 		DueTime:     due,
 		RequestID:   req.GetRequestId(),
 	}, nil
 }
 
-func patchFromProto(req *tasksv1.UpdateTaskRequest) (TaskPatch, error) {
+func patchFromProto(req *tasksv1.UpdateTaskRequest) (tasks.TaskPatch, error) {
 	due, err := timeOrNil(req.GetDueTime(), "due_time")
 	if err != nil {
-		return TaskPatch{}, err
+		return tasks.TaskPatch{}, err
 	}
-	p := TaskPatch{
+	p := tasks.TaskPatch{
 		Title:        req.Title,
 		Description:  req.Description,
 		Completed:    req.Completed,
@@ -75,7 +76,7 @@ func patchFromProto(req *tasksv1.UpdateTaskRequest) (TaskPatch, error) {
 		ETag:         req.GetEtag(),
 	}
 	if req.Priority != nil {
-		pr := Priority(req.GetPriority())
+		pr := tasks.Priority(req.GetPriority())
 		p.Priority = &pr
 	}
 	if req.Tags != nil {
@@ -88,25 +89,25 @@ func patchFromProto(req *tasksv1.UpdateTaskRequest) (TaskPatch, error) {
 	return p, nil
 }
 
-func listQueryFromProto(req *tasksv1.ListTasksRequest) (ListQuery, error) {
+func listQueryFromProto(req *tasksv1.ListTasksRequest) (tasks.ListQuery, error) {
 	before, err := timeOrNil(req.GetDueBefore(), "due_before")
 	if err != nil {
-		return ListQuery{}, err
+		return tasks.ListQuery{}, err
 	}
 	after, err := timeOrNil(req.GetDueAfter(), "due_after")
 	if err != nil {
-		return ListQuery{}, err
+		return tasks.ListQuery{}, err
 	}
-	return ListQuery{
-		Filter: TaskFilter{
+	return tasks.ListQuery{
+		Filter: tasks.TaskFilter{
 			Completed: req.Completed,
-			Priority:  Priority(req.GetPriority()),
+			Priority:  tasks.Priority(req.GetPriority()),
 			Tag:       req.GetTag(),
 			Query:     req.GetQuery(),
 			DueBefore: before,
 			DueAfter:  after,
 		},
-		Order:     TaskOrder(req.GetOrderBy()),
+		Order:     tasks.TaskOrder(req.GetOrderBy()),
 		PageSize:  int(req.GetPageSize()),
 		PageToken: req.GetPageToken(),
 	}, nil

@@ -3,38 +3,34 @@ package service
 import (
 	"context"
 
+	"github.com/example/tasks"
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
 )
 
-// Handler serves tasks.v1.TaskService from a TaskStore. It expects the
-// request to be authenticated (the caller in the context, see WithUser) and
-// validated (NewValidator) before it runs, and returns domain errors that
-// Interceptors turn into Connect errors.
-type Handler struct {
-	store TaskStore
+// taskService serves tasks.v1.TaskService from a TaskStore. It expects the
+// request to be authenticated (the caller in the context, see
+// Authenticate) and validated before it runs, and returns domain errors
+// that the error interceptor turns into Connect errors.
+type taskService struct {
+	store tasks.TaskStore
 }
 
-var _ tasksv1connect.TaskServiceHandler = (*Handler)(nil)
-
-// NewHandler returns a TaskService handler backed by store.
-func NewHandler(store TaskStore) *Handler {
-	return &Handler{store: store}
-}
+var _ tasksv1connect.TaskServiceHandler = (*taskService)(nil)
 
 // caller returns the authenticated user's id. The auth middleware refuses
 // requests without one, so a missing user is a wiring bug; it still fails
 // closed.
 func caller(ctx context.Context) (string, error) {
-	u, ok := UserFrom(ctx)
+	u, ok := tasks.UserFrom(ctx)
 	if !ok {
-		return "", Errorf(KindUnauthenticated, "invalid token")
+		return "", tasks.Errorf(tasks.KindUnauthenticated, "invalid token")
 	}
 	return u.ID, nil
 }
 
 // CreateTask implements tasks.v1.TaskService.
-func (h *Handler) CreateTask(ctx context.Context, req *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error) {
+func (h *taskService) CreateTask(ctx context.Context, req *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error) {
 	userID, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -51,7 +47,7 @@ func (h *Handler) CreateTask(ctx context.Context, req *tasksv1.CreateTaskRequest
 }
 
 // GetTask implements tasks.v1.TaskService.
-func (h *Handler) GetTask(ctx context.Context, req *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error) {
+func (h *taskService) GetTask(ctx context.Context, req *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error) {
 	userID, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -64,7 +60,7 @@ func (h *Handler) GetTask(ctx context.Context, req *tasksv1.GetTaskRequest) (*ta
 }
 
 // ListTasks implements tasks.v1.TaskService.
-func (h *Handler) ListTasks(ctx context.Context, req *tasksv1.ListTasksRequest) (*tasksv1.ListTasksResponse, error) {
+func (h *taskService) ListTasks(ctx context.Context, req *tasksv1.ListTasksRequest) (*tasksv1.ListTasksResponse, error) {
 	userID, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -89,7 +85,7 @@ func (h *Handler) ListTasks(ctx context.Context, req *tasksv1.ListTasksRequest) 
 }
 
 // UpdateTask implements tasks.v1.TaskService.
-func (h *Handler) UpdateTask(ctx context.Context, req *tasksv1.UpdateTaskRequest) (*tasksv1.UpdateTaskResponse, error) {
+func (h *taskService) UpdateTask(ctx context.Context, req *tasksv1.UpdateTaskRequest) (*tasksv1.UpdateTaskResponse, error) {
 	userID, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -106,7 +102,7 @@ func (h *Handler) UpdateTask(ctx context.Context, req *tasksv1.UpdateTaskRequest
 }
 
 // DeleteTask implements tasks.v1.TaskService.
-func (h *Handler) DeleteTask(ctx context.Context, req *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error) {
+func (h *taskService) DeleteTask(ctx context.Context, req *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error) {
 	userID, err := caller(ctx)
 	if err != nil {
 		return nil, err

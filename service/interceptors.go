@@ -11,6 +11,9 @@ import (
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/example/tasks"
 )
 
 // RequestIDHeader carries the id that ties a call's log lines together. A
@@ -53,7 +56,7 @@ func NewLoggingInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
 			} else {
 				resp.Header().Set(RequestIDHeader, id)
 			}
-			user, _ := UserFrom(ctx)
+			user, _ := tasks.UserFrom(ctx)
 			logger.LogAttrs(ctx, level, "rpc",
 				slog.String("procedure", req.Spec().Procedure),
 				slog.String("protocol", req.Peer().Protocol),
@@ -75,7 +78,8 @@ func newRequestID() string {
 
 // NewErrorInterceptor turns what handlers and the validator return into the
 // errors clients see: domain errors become Connect errors through the one
-// table in ConnectError, schema violations get the VALIDATION_ERROR reason,
+// table in ConnectError (with a field violation for an error that names a
+// field of the request), schema violations get the VALIDATION_ERROR reason,
 // and unexpected errors are logged with their cause and request id, then
 // answered with a plain message.
 func NewErrorInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
@@ -92,7 +96,7 @@ func NewErrorInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
 				}
 				return nil, cerr
 			}
-			if k := KindOf(err); k == KindInternal || k == KindUnavailable {
+			if k := tasks.KindOf(err); k == tasks.KindInternal || k == tasks.KindUnavailable {
 				logger.LogAttrs(ctx, slog.LevelError, "rpc failed",
 					slog.String("procedure", req.Spec().Procedure),
 					slog.String("kind", k.String()),
@@ -100,7 +104,32 @@ func NewErrorInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
 					slog.Any("error", err),
 				)
 			}
-			return nil, ConnectError(err)
+			return nil, requestError(err, requestType(req.Spec()))
+		}
+	}
+}
+
+// requestType returns the request message type of the procedure spec
+// describes, or nil when its schema is unknown.
+func requestType(spec connect.Spec) protoreflect.MessageDescriptor {
+	if m, ok := spec.Schema.(protoreflect.MethodDescriptor); ok {
+		return m.Input()
+	}
+	return nil
+}
+
+// NewDeadlineInterceptor gives unary calls without a client deadline one
+// of d, so a stuck database cannot hold a request forever. Streams are not
+// affected.
+func NewDeadlineInterceptor(d time.Duration) connect.UnaryInterceptorFunc {
+	return func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if _, ok := ctx.Deadline(); !ok {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
+			return next(ctx, req)
 		}
 	}
 }
@@ -121,10 +150,4 @@ func isViolation(cerr *connect.Error) bool {
 		}
 	}
 	return violations
-}
-
-func addReason(cerr *connect.Error, reason string) {
-	if detail, err := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}); err == nil {
-		cerr.AddDetail(detail)
-	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // BenchmarkStore measures each operation on each backend. The user has
@@ -17,14 +17,14 @@ func BenchmarkStore(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			s := mustMigratedStore(b, be)
 			user := newUser()
-			var some service.Task
+			var some tasks.Task
 			for i := range 2100 {
-				some = mustCreate(b, s, user, service.NewTask{Title: fmt.Sprint("task ", i), Tags: []string{"bench"}})
+				some = mustCreate(b, s, user, tasks.NewTask{Title: fmt.Sprint("task ", i), Tags: []string{"bench"}})
 			}
 			for range 20 {
 				other := newUser()
 				for i := range 100 {
-					mustCreate(b, s, other, service.NewTask{Title: fmt.Sprint("task ", i)})
+					mustCreate(b, s, other, tasks.NewTask{Title: fmt.Sprint("task ", i)})
 				}
 			}
 			ctx := testContext(b)
@@ -41,7 +41,7 @@ func BenchmarkStore(b *testing.B) {
 				creator := newUser()
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := s.CreateTask(ctx, creator, service.NewTask{Title: "new", Tags: []string{"a", "b"}}); err != nil {
+					if _, err := s.CreateTask(ctx, creator, tasks.NewTask{Title: "new", Tags: []string{"a", "b"}}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -50,18 +50,18 @@ func BenchmarkStore(b *testing.B) {
 				// Another user's task: thousands of row versions of one of
 				// the listed tasks would slow the list benchmarks down.
 				updater := newUser()
-				some := mustCreate(b, s, updater, service.NewTask{Title: "one"})
+				some := mustCreate(b, s, updater, tasks.NewTask{Title: "one"})
 				titles := []string{"one", "two"}
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
 					i++
-					if _, err := s.UpdateTask(ctx, updater, some.ID, service.TaskPatch{Title: &titles[i%2]}); err != nil {
+					if _, err := s.UpdateTask(ctx, updater, some.ID, tasks.TaskPatch{Title: &titles[i%2]}); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
-			q := service.ListQuery{PageSize: 20}
+			q := tasks.ListQuery{PageSize: 20}
 			b.Run("ListFirstPage", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/example/tasks"
 	"github.com/example/tasks/internal/pgtest"
-	"github.com/example/tasks/service"
 )
 
 // mustBeClientSafe fails if a client-facing message carries driver text.
@@ -29,24 +29,24 @@ func mustBeClientSafe(tb testing.TB, msg string) {
 
 func TestSQLStateKinds(t *testing.T) {
 	t.Parallel()
-	for code, want := range map[string]service.ErrorKind{
-		"40001": service.KindUnavailable, // serialization failure
-		"40P01": service.KindUnavailable, // deadlock
-		"23505": service.KindConflict,    // unique violation
-		"23514": service.KindInvalid,     // check violation
-		"22001": service.KindInvalid,     // string too long
-		"57014": service.KindDeadline,    // statement timeout
-		"53300": service.KindUnavailable, // too many connections
-		"08006": service.KindUnavailable, // connection failure
-		"08P01": service.KindUnavailable, // protocol violation (PgBouncer's pool errors)
-		"57P01": service.KindUnavailable, // admin shutdown
-		"57P03": service.KindUnavailable, // cannot connect now
-		"28P01": service.KindUnavailable, // bad password
-		"25006": service.KindUnavailable, // read-only transaction
-		"3D000": service.KindUnavailable, // no such database
-		"42P01": service.KindInternal,    // undefined table
-		"42601": service.KindInternal,    // syntax error
-		"":      service.KindInternal,
+	for code, want := range map[string]tasks.ErrorKind{
+		"40001": tasks.KindUnavailable, // serialization failure
+		"40P01": tasks.KindUnavailable, // deadlock
+		"23505": tasks.KindConflict,    // unique violation
+		"23514": tasks.KindInvalid,     // check violation
+		"22001": tasks.KindInvalid,     // string too long
+		"57014": tasks.KindDeadline,    // statement timeout
+		"53300": tasks.KindUnavailable, // too many connections
+		"08006": tasks.KindUnavailable, // connection failure
+		"08P01": tasks.KindUnavailable, // protocol violation (PgBouncer's pool errors)
+		"57P01": tasks.KindUnavailable, // admin shutdown
+		"57P03": tasks.KindUnavailable, // cannot connect now
+		"28P01": tasks.KindUnavailable, // bad password
+		"25006": tasks.KindUnavailable, // read-only transaction
+		"3D000": tasks.KindUnavailable, // no such database
+		"42P01": tasks.KindInternal,    // undefined table
+		"42601": tasks.KindInternal,    // syntax error
+		"":      tasks.KindInternal,
 	} {
 		if got, msg := sqlStateKind(code); got != want {
 			t.Errorf("SQLSTATE %q: %v, want %v", code, got, want)
@@ -74,10 +74,10 @@ func TestPostgresErrors(t *testing.T) {
 				_, err := tx.ExecContext(ctx, "SELECT pg_sleep(5)")
 				return err
 			})
-			wantKind(t, err, service.KindDeadline)
+			wantKind(t, err, tasks.KindDeadline)
 			var slept []string
 			err = s.query(ctx, s.reader.NewSelect().ColumnExpr("pg_sleep(5)::text"), &slept)
-			wantKind(t, err, service.KindDeadline)
+			wantKind(t, err, tasks.KindDeadline)
 			// The connection is fine afterwards, and the timeout did not
 			// stick to it (or, through PgBouncer, to a server connection).
 			var inside []string
@@ -95,7 +95,7 @@ func TestPostgresErrors(t *testing.T) {
 					"dup", make([]byte, 32), "dup", make([]byte, 32))
 				return err
 			})
-			wantKind(t, err, service.KindConflict)
+			wantKind(t, err, tasks.KindConflict)
 
 			// A check violation (the database's own limits).
 			err = s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
@@ -106,7 +106,7 @@ func TestPostgresErrors(t *testing.T) {
 				}
 				return err
 			})
-			wantKind(t, err, service.KindInvalid)
+			wantKind(t, err, tasks.KindInvalid)
 		})
 	}
 }
@@ -123,9 +123,9 @@ func TestConnectionErrors(t *testing.T) {
 		l.Close()
 		s := mustOpen(t, Config{URL: "postgres://u@" + addr + "/db?sslmode=disable"})
 		err = s.Ping(testContext(t))
-		wantKind(t, err, service.KindUnavailable)
+		wantKind(t, err, tasks.KindUnavailable)
 		_, err = s.GetTask(testContext(t), "u", "01a217fb-afc7-7dd0-939c-848404a9af5d")
-		wantKind(t, err, service.KindUnavailable)
+		wantKind(t, err, tasks.KindUnavailable)
 	})
 	t.Run("too many connections", func(t *testing.T) {
 		t.Parallel()
@@ -137,7 +137,7 @@ func TestConnectionErrors(t *testing.T) {
 		u, _ := neturl.Parse(url)
 		u.User = neturl.User(role)
 		s := mustOpen(t, Config{URL: u.String()})
-		wantKind(t, s.Ping(testContext(t)), service.KindUnavailable)
+		wantKind(t, s.Ping(testContext(t)), tasks.KindUnavailable)
 	})
 	t.Run("sqlite busy", func(t *testing.T) {
 		t.Parallel()
@@ -160,12 +160,12 @@ func TestConnectionErrors(t *testing.T) {
 		if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.CreateTask(testContext(t), "u", service.NewTask{Title: "blocked"})
-		wantKind(t, err, service.KindUnavailable)
+		_, err = s.CreateTask(testContext(t), "u", tasks.NewTask{Title: "blocked"})
+		wantKind(t, err, tasks.KindUnavailable)
 		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 			t.Fatal(err)
 		}
-		mustCreate(t, s, "u", service.NewTask{Title: "unblocked"})
+		mustCreate(t, s, "u", tasks.NewTask{Title: "unblocked"})
 	})
 }
 
@@ -180,12 +180,11 @@ func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Mi
 // the context says so.
 func TestTranslateDeadlinePassed(t *testing.T) {
 	t.Parallel()
-	s := &Store{}
 	ioTimeout := &net.OpError{Op: "read", Net: "tcp", Err: errTimeout{}}
-	if k := service.KindOf(s.translate(lateContext{context.Background()}, ioTimeout)); k != service.KindDeadline {
+	if k := tasks.KindOf(translate(lateContext{context.Background()}, ioTimeout)); k != tasks.KindDeadline {
 		t.Errorf("after the deadline: %v, want deadline", k)
 	}
-	if k := service.KindOf(s.translate(context.Background(), ioTimeout)); k != service.KindUnavailable {
+	if k := tasks.KindOf(translate(context.Background(), ioTimeout)); k != tasks.KindUnavailable {
 		t.Errorf("with no deadline: %v, want unavailable", k)
 	}
 }

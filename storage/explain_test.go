@@ -11,7 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 var updateExplain = flag.Bool("update-explain", false, "write the list queries' plans to EXPLAIN.md")
@@ -72,24 +72,25 @@ func TestExplain(t *testing.T) {
 				queries = append(queries, query{name, s.pageQuery(s.reader, new([]listRow), user, listFilter{}, ord, after, 51).String()})
 			}
 		}
-		ord, _ := s.order(service.OrderCreateTimeDesc)
+		ord, _ := s.order(tasks.OrderCreateTimeDesc)
 		for _, f := range []struct {
 			name   string
-			filter service.TaskFilter
+			filter tasks.TaskFilter
 		}{
-			{"no filter", service.TaskFilter{}},
-			{"completed", service.TaskFilter{Completed: ptr(true)}},
-			{"priority", service.TaskFilter{Priority: service.PriorityHigh}},
-			{"tag", service.TaskFilter{Tag: "work"}},
-			{"query", service.TaskFilter{Query: "descr"}},
-			{"due before", service.TaskFilter{DueBefore: &due}},
-			{"due after", service.TaskFilter{DueAfter: &due}},
-			{"all filters", service.TaskFilter{Completed: ptr(false), Priority: service.PriorityLow, Tag: "home", Query: "task", DueAfter: &due, DueBefore: ptr(due.AddDate(0, 1, 0))}},
+			{"no filter", tasks.TaskFilter{}},
+			{"completed", tasks.TaskFilter{Completed: ptr(true)}},
+			{"priority", tasks.TaskFilter{Priority: tasks.PriorityHigh}},
+			{"tag", tasks.TaskFilter{Tag: "work"}},
+			{"query", tasks.TaskFilter{Query: "descr"}},
+			{"due before", tasks.TaskFilter{DueBefore: &due}},
+			{"due after", tasks.TaskFilter{DueAfter: &due}},
+			{"all filters", tasks.TaskFilter{Completed: ptr(false), Priority: tasks.PriorityLow, Tag: "home", Query: "task", DueAfter: &due, DueBefore: ptr(due.AddDate(0, 1, 0))}},
 		} {
-			lf, err := checkFilter(f.filter)
+			lq, err := tasks.ListQuery{Filter: f.filter}.Normalize()
 			if err != nil {
 				t.Fatal(err)
 			}
+			lf := filterOf(lq.Filter)
 			if f.name != "no filter" {
 				queries = append(queries, query{fmt.Sprintf("%s: %s, order CREATE_TIME_DESC", user, f.name),
 					s.pageQuery(s.reader, new([]listRow), user, lf, ord, nil, 51).String()})
@@ -174,7 +175,7 @@ func fullScans(tb testing.TB, plan []byte) []string {
 	return bad
 }
 
-func orderName(o service.TaskOrder) string {
+func orderName(o tasks.TaskOrder) string {
 	return [...]string{"UNSPECIFIED", "CREATE_TIME_DESC", "CREATE_TIME_ASC", "UPDATE_TIME_DESC",
 		"DUE_TIME_ASC", "PRIORITY_DESC", "TITLE_ASC"}[o]
 }

@@ -6,12 +6,13 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
-// listFilter is a checked service.TaskFilter: the tag and query
-// lower-cased, due times in microseconds. Its JSON form binds page tokens to
-// the filter, so its fields must not change meaning.
+// listFilter is a normalized tasks.TaskFilter with the query lower-cased
+// (the SQL lower-cases what it searches) and due times in microseconds.
+// Its JSON form binds page tokens to the filter, so its fields must not
+// change meaning.
 type listFilter struct {
 	Completed *bool  `json:"c,omitempty"`
 	Priority  int16  `json:"p,omitempty"`
@@ -24,33 +25,24 @@ type listFilter struct {
 	DueAfterUS  *int64 `json:"a,omitempty"`
 }
 
-func checkFilter(f service.TaskFilter) (listFilter, error) {
+// filterOf returns the form of a normalized filter that queries and page
+// tokens use.
+func filterOf(f tasks.TaskFilter) listFilter {
 	out := listFilter{
 		Completed: f.Completed,
 		Priority:  int16(f.Priority),
-		Tag:       service.NormalizeTag(f.Tag),
+		Tag:       f.Tag,
 		Query:     strings.ToLower(f.Query),
 	}
-	if err := checkPriority(f.Priority); err != nil {
-		return out, err
-	}
 	if f.DueBefore != nil {
-		t, err := checkTime("due_before", *f.DueBefore)
-		if err != nil {
-			return out, err
-		}
-		us := t.T.UnixMicro()
-		out.DueBefore, out.DueBeforeUS = t, &us
+		us := f.DueBefore.UnixMicro()
+		out.DueBefore, out.DueBeforeUS = someTime(*f.DueBefore), &us
 	}
 	if f.DueAfter != nil {
-		t, err := checkTime("due_after", *f.DueAfter)
-		if err != nil {
-			return out, err
-		}
-		us := t.T.UnixMicro()
-		out.DueAfter, out.DueAfterUS = t, &us
+		us := f.DueAfter.UnixMicro()
+		out.DueAfter, out.DueAfterUS = someTime(*f.DueAfter), &us
 	}
-	return out, nil
+	return out
 }
 
 // matchesNothing reports whether no task can match: text in the database
@@ -71,20 +63,10 @@ func (s *Store) where(q *bun.SelectQuery, userID string, f listFilter) *bun.Sele
 		q = q.Where("t.priority = ?", f.Priority)
 	}
 	if f.Tag != "" {
-		if s.postgres {
-			q = q.Where("? = ANY(t.tags)", f.Tag)
-		} else {
-			q = q.Where("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE json_each.value = ?)", f.Tag)
-		}
+		q = q.Where(s.dialect.hasTag(), f.Tag)
 	}
 	if f.Query != "" {
-		// A position search, not LIKE: the query is literal, %, _ and \
-		// included, with nothing to escape.
-		if s.postgres {
-			q = q.Where("(strpos(lower(t.title), ?0) > 0 OR strpos(lower(t.description), ?0) > 0)", f.Query)
-		} else {
-			q = q.Where("(instr("+sqliteLower+"(t.title), ?0) > 0 OR instr("+sqliteLower+"(t.description), ?0) > 0)", f.Query)
-		}
+		q = q.Where(s.dialect.containsText(), f.Query)
 	}
 	if f.DueBefore.Valid {
 		q = q.Where("t.due_time < ?", f.DueBefore)
@@ -95,15 +77,6 @@ func (s *Store) where(q *bun.SelectQuery, userID string, f listFilter) *bun.Sele
 	return q
 }
 
-// dueKey is the sort key of DUE_TIME_ASC: the due time, with tasks without
-// one last. The indexes on due time are on this same expression.
-func (s *Store) dueKey() string {
-	if s.postgres {
-		return "COALESCE(t.due_time, 'infinity'::timestamptz)"
-	}
-	return "COALESCE(t.due_time, 9223372036854775807)"
-}
-
 // order is how one TaskOrder sorts and continues after a cursor.
 type order struct {
 	by     string // ORDER BY
@@ -112,33 +85,33 @@ type order struct {
 	cursor func(r taskRow) cursor
 }
 
-func (s *Store) order(o service.TaskOrder) (order, bool) {
+func (s *Store) order(o tasks.TaskOrder) (order, bool) {
 	switch o {
-	case service.OrderUnspecified, service.OrderCreateTimeDesc:
+	case tasks.OrderUnspecified, tasks.OrderCreateTimeDesc:
 		return order{
 			by:     "t.create_time DESC, t.id DESC",
 			keyset: "(t.create_time, t.id) < (?, ?)",
 			after:  func(c cursor) []any { return []any{c.time(), c.ID} },
 			cursor: func(r taskRow) cursor { return cursor{Time: r.CreateTime.T.UnixMicro(), ID: r.ID} },
 		}, true
-	case service.OrderCreateTimeAsc:
+	case tasks.OrderCreateTimeAsc:
 		return order{
 			by:     "t.create_time ASC, t.id ASC",
 			keyset: "(t.create_time, t.id) > (?, ?)",
 			after:  func(c cursor) []any { return []any{c.time(), c.ID} },
 			cursor: func(r taskRow) cursor { return cursor{Time: r.CreateTime.T.UnixMicro(), ID: r.ID} },
 		}, true
-	case service.OrderUpdateTimeDesc:
+	case tasks.OrderUpdateTimeDesc:
 		return order{
 			by:     "t.update_time DESC, t.id DESC",
 			keyset: "(t.update_time, t.id) < (?, ?)",
 			after:  func(c cursor) []any { return []any{c.time(), c.ID} },
 			cursor: func(r taskRow) cursor { return cursor{Time: r.UpdateTime.T.UnixMicro(), ID: r.ID} },
 		}, true
-	case service.OrderDueTimeAsc:
+	case tasks.OrderDueTimeAsc:
 		return order{
-			by:     s.dueKey() + " ASC, t.id ASC",
-			keyset: "(" + s.dueKey() + ", t.id) > (?, ?)",
+			by:     s.dialect.dueKey() + " ASC, t.id ASC",
+			keyset: "(" + s.dialect.dueKey() + ", t.id) > (?, ?)",
 			after: func(c cursor) []any {
 				if c.NoDue {
 					return []any{infinity{}, c.ID}
@@ -152,7 +125,7 @@ func (s *Store) order(o service.TaskOrder) (order, bool) {
 				return cursor{Time: r.DueTime.T.UnixMicro(), ID: r.ID}
 			},
 		}, true
-	case service.OrderPriorityDesc:
+	case tasks.OrderPriorityDesc:
 		return order{
 			by:     "t.priority DESC, t.create_time DESC, t.id DESC",
 			keyset: "(t.priority, t.create_time, t.id) < (?, ?, ?)",
@@ -161,7 +134,7 @@ func (s *Store) order(o service.TaskOrder) (order, bool) {
 				return cursor{Priority: r.Priority, Time: r.CreateTime.T.UnixMicro(), ID: r.ID}
 			},
 		}, true
-	case service.OrderTitleAsc:
+	case tasks.OrderTitleAsc:
 		return order{
 			by:     "t.title ASC, t.id ASC",
 			keyset: "(t.title, t.id) > (?, ?)",
@@ -200,51 +173,41 @@ func (s *Store) countQuery(db bun.IDB, userID string, f listFilter) *bun.SelectQ
 }
 
 // ListTasks returns one page of the user's tasks.
-func (s *Store) ListTasks(ctx context.Context, userID string, lq service.ListQuery) (service.TaskPage, error) {
-	if err := checkUser(userID); err != nil {
-		return service.TaskPage{}, err
+func (s *Store) ListTasks(ctx context.Context, userID string, lq tasks.ListQuery) (tasks.TaskPage, error) {
+	if err := tasks.CheckUserID(userID); err != nil {
+		return tasks.TaskPage{}, err
 	}
-	size := lq.PageSize
-	switch {
-	case size < 0:
-		return service.TaskPage{}, invalid("page_size must not be negative")
-	case size == 0:
-		size = service.DefaultPageSize
-	case size > service.MaxPageSize:
-		size = service.MaxPageSize
-	}
-	if lq.Order == service.OrderUnspecified {
-		lq.Order = service.OrderCreateTimeDesc
+	lq, err := lq.Normalize()
+	if err != nil {
+		return tasks.TaskPage{}, err
 	}
 	o, ok := s.order(lq.Order)
-	if !ok {
-		return service.TaskPage{}, invalid("order_by %d is not a defined value", lq.Order)
+	if !ok { // Normalize let through an order this store has no query for
+		return tasks.TaskPage{}, tasks.Errorf(tasks.KindInternal, "no query for order %d", lq.Order)
 	}
-	f, err := checkFilter(lq.Filter)
-	if err != nil {
-		return service.TaskPage{}, err
-	}
+	f := filterOf(lq.Filter)
 	key, err := s.pageKey(ctx)
 	if err != nil {
-		return service.TaskPage{}, err
+		return tasks.TaskPage{}, err
 	}
 	bind := tokenBinding{userID: userID, filter: f, order: lq.Order}
 	var after *cursor
 	if lq.PageToken != "" {
 		c, err := key.open(lq.PageToken, bind)
 		if err != nil {
-			return service.TaskPage{}, err
+			return tasks.TaskPage{}, err
 		}
 		after = &c
 	}
 	if f.matchesNothing() {
-		return service.TaskPage{}, nil
+		return tasks.TaskPage{}, nil
 	}
+	size := lq.PageSize
 	var rows []listRow
 	if err := s.query(ctx, s.pageQuery(s.reader, &rows, userID, f, o, after, size+1), &rows); err != nil {
-		return service.TaskPage{}, err
+		return tasks.TaskPage{}, err
 	}
-	var page service.TaskPage
+	var page tasks.TaskPage
 	switch {
 	case len(rows) > 0:
 		page.TotalSize = rows[0].Total
@@ -253,7 +216,7 @@ func (s *Store) ListTasks(ctx context.Context, userID string, lq service.ListQue
 		// was made) has no row to carry the count.
 		var counts []int
 		if err := s.query(ctx, s.countQuery(s.reader, userID, f), &counts); err != nil {
-			return service.TaskPage{}, err
+			return tasks.TaskPage{}, err
 		}
 		page.TotalSize = counts[0]
 	}
@@ -261,7 +224,7 @@ func (s *Store) ListTasks(ctx context.Context, userID string, lq service.ListQue
 		rows = rows[:size]
 		page.NextPageToken = key.seal(o.cursor(rows[size-1].taskRow), bind)
 	}
-	page.Tasks = make([]service.Task, len(rows))
+	page.Tasks = make([]tasks.Task, len(rows))
 	for i, r := range rows {
 		page.Tasks[i] = r.task()
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 //go:embed migrations
@@ -39,10 +39,6 @@ func mustDiscover(dir string) *migrate.Migrations {
 	}
 	return ms
 }
-
-// migrationLockKey is the PostgreSQL advisory lock that serializes
-// migrations of replicas starting at once (an arbitrary constant).
-const migrationLockKey int64 = 0x7461736b73_6d6967 // "tasksmig"
 
 // MigrateUp applies the migrations the database lacks and returns their
 // names. It is safe to run from several replicas at once: one migrates,
@@ -152,12 +148,10 @@ func names(g *migrate.MigrationGroup) []string {
 //
 // bun/migrate runs each statement on its *bun.DB, not in a transaction of
 // ours. So the Migrator gets a *bun.DB over a pool of exactly one
-// connection, on which this function has begun a transaction (and, on
-// PostgreSQL, taken a transaction-level advisory lock): everything the
+// connection, on which this function has begun a transaction (and taken
+// the dialect's lock against other replicas' migrations): everything the
 // Migrator does (create its tables, run the SQL, record what it applied)
-// happens in that transaction, and PostgreSQL's DDL is transactional. A
-// session-level advisory lock would not do: through PgBouncer in
-// transaction mode the session is not ours between transactions. The
+// happens in that transaction, and PostgreSQL's DDL is transactional. The
 // migration files are plain .up.sql (not .tx.up.sql) so that the Migrator
 // does not begin transactions of its own.
 func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Context, m *migrate.Migrator) error) (err error) {
@@ -165,7 +159,7 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 	defer cancel()
 	defer func() {
 		if err != nil {
-			err = service.WrapError(service.KindOf(s.translate(ctx, err)), err, "migration failed")
+			err = tasks.WrapError(tasks.KindOf(translate(ctx, err)), err, "migration failed")
 		}
 	}()
 	sqldb, err := s.migrationDB()
@@ -177,23 +171,15 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 	sqldb.SetMaxIdleConns(1)
 	sqldb.SetConnMaxLifetime(0)
 	sqldb.SetConnMaxIdleTime(0)
-	db := bun.NewDB(sqldb, s.dialect)
+	db := bun.NewDB(sqldb, s.bunDialect)
 
-	begin := []string{"BEGIN IMMEDIATE"}
-	if s.postgres {
-		begin = []string{
-			"BEGIN",
-			fmt.Sprintf("SET LOCAL statement_timeout = %d", s.cfg.MigrationTimeout.Milliseconds()),
-			fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
-		}
-	}
-	for _, q := range begin {
+	for _, q := range s.dialect.beginMigration(s.cfg.MigrationTimeout) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			rollback(sqldb)
 			return err
 		}
 	}
-	txid, err := s.txID(ctx, db)
+	txid, err := s.dialect.txID(ctx, db)
 	if err == nil {
 		m := migrate.NewMigrator(db, s.migrations, migrate.WithMarkAppliedOnSuccess(true))
 		if err = m.Init(ctx); err == nil { // bun's own tables
@@ -204,7 +190,7 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 		// Had the connection been replaced, statements would have run
 		// outside the transaction: make sure they did not.
 		var now int64
-		if now, err = s.txID(ctx, db); err == nil && now != txid {
+		if now, err = s.dialect.txID(ctx, db); err == nil && now != txid {
 			err = errors.New("storage: the migration's connection changed mid-transaction")
 		}
 	}
@@ -214,17 +200,6 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 	}
 	_, err = db.ExecContext(ctx, "COMMIT")
 	return err
-}
-
-// txID identifies the current PostgreSQL transaction (0 on SQLite, whose
-// embedded connection cannot be swapped under us).
-func (s *Store) txID(ctx context.Context, db *bun.DB) (int64, error) {
-	if !s.postgres {
-		return 0, nil
-	}
-	var id int64
-	err := db.QueryRowContext(ctx, "SELECT txid_current()").Scan(&id)
-	return id, err
 }
 
 // rollback ends the migration's transaction, even when its context is

@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun/migrate"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // TestMigrateConcurrently starts several replicas on one empty database at
@@ -65,10 +65,10 @@ func TestMigrateConcurrently(t *testing.T) {
 			// Every replica uses the same page token key.
 			user := newUser()
 			for range 3 {
-				mustCreate(t, stores[1], user, service.NewTask{Title: "x"})
+				mustCreate(t, stores[1], user, tasks.NewTask{Title: "x"})
 			}
-			page := mustList(t, stores[2], user, service.ListQuery{PageSize: 1})
-			mustList(t, stores[3], user, service.ListQuery{PageSize: 1, PageToken: page.NextPageToken})
+			page := mustList(t, stores[2], user, tasks.ListQuery{PageSize: 1})
+			mustList(t, stores[3], user, tasks.ListQuery{PageSize: 1, PageToken: page.NextPageToken})
 		})
 	}
 }
@@ -89,18 +89,18 @@ func TestMigrateDownAndUp(t *testing.T) {
 			if again, err := s.MigrateUp(ctx); err != nil || len(again) != 0 {
 				t.Fatalf("up again: %v, %v", again, err)
 			}
-			task := mustCreate(t, s, newUser(), service.NewTask{Title: "before down"})
+			task := mustCreate(t, s, newUser(), tasks.NewTask{Title: "before down"})
 			down, err := s.MigrateDown(ctx)
 			if err != nil || len(down) != 1 {
 				t.Fatalf("down: %v, %v", down, err)
 			}
 			mustStatus(t, s, "pending")
 			_, err = s.GetTask(ctx, "u", task.ID)
-			wantKind(t, err, service.KindInternal) // no tasks table
+			wantKind(t, err, tasks.KindInternal) // no tasks table
 			if _, err := s.MigrateUp(ctx); err != nil {
 				t.Fatalf("up after down: %v", err)
 			}
-			mustCreate(t, s, newUser(), service.NewTask{Title: "after up"})
+			mustCreate(t, s, newUser(), tasks.NewTask{Title: "after up"})
 		})
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // A page token is the cursor (the sort key of the last task of a page),
@@ -38,7 +38,7 @@ func (c cursor) time() dbTime { return dbTime{T: time.UnixMicro(c.Time).UTC(), V
 type tokenBinding struct {
 	userID string
 	filter listFilter
-	order  service.TaskOrder
+	order  tasks.TaskOrder
 }
 
 const (
@@ -73,7 +73,7 @@ func (k pageKey) seal(c cursor, b tokenBinding) string {
 
 // open returns the cursor of a token, or an Invalid error.
 func (k pageKey) open(token string, b tokenBinding) (cursor, error) {
-	bad := service.Errorf(service.KindInvalid, "invalid page token")
+	bad := tasks.Errorf(tasks.KindInvalid, "invalid page token")
 	raw, err := tokenEncoding.DecodeString(token)
 	// The decoder skips newlines; the token must be exactly one we issued.
 	if err != nil || tokenEncoding.EncodeToString(raw) != token || len(raw) < 1+tokenMACLen || raw[0] != tokenVersion {
@@ -109,7 +109,7 @@ func (s *Store) pageKey(ctx context.Context) (pageKey, error) {
 	}
 	offer := make([]byte, pageKeyLen)
 	if _, err := rand.Read(offer); err != nil {
-		return nil, service.WrapError(service.KindInternal, err, msgInternal)
+		return nil, tasks.WrapError(tasks.KindInternal, err, msgInternal)
 	}
 	var row keyRow
 	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
@@ -123,7 +123,7 @@ func (s *Store) pageKey(ctx context.Context) (pageKey, error) {
 		return nil, err
 	}
 	if len(row.Key) < pageKeyLen {
-		return nil, service.Errorf(service.KindInternal, "page token key too short")
+		return nil, tasks.Errorf(tasks.KindInternal, "page token key too short")
 	}
 	s.key = row.Key
 	return s.key, nil

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"net"
 	"net/url"
@@ -9,10 +10,48 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
-
-	"github.com/example/tasks/service"
 )
+
+func openPostgres(raw string, cfg Config) (*Store, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse's error repeats the URL, password and all.
+		return nil, invalidURL("not a URL")
+	}
+	target, err := parsePostgresURL(u)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := target.connector(cfg.StatementTimeout + readTimeoutMargin)
+	if err != nil {
+		return nil, err
+	}
+	sqldb := sql.OpenDB(conn)
+	sqldb.SetMaxOpenConns(cfg.MaxOpenConns)
+	sqldb.SetMaxIdleConns(cfg.MaxIdleConns)
+	sqldb.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+	sqldb.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	d := pgdialect.New()
+	db := bun.NewDB(sqldb, d)
+	return &Store{
+		cfg:        cfg,
+		dialect:    postgresDialect{},
+		writer:     db,
+		reader:     db,
+		bunDialect: d,
+		migrationDB: func() (*sql.DB, error) {
+			conn, err := target.connector(cfg.MigrationTimeout + readTimeoutMargin)
+			if err != nil {
+				return nil, err
+			}
+			return sql.OpenDB(conn), nil
+		},
+		migrations: pgMigrations,
+	}, nil
+}
 
 // pgTarget is a PostgreSQL server and how to log in to it, parsed from a
 // postgres:// URL.
@@ -41,10 +80,6 @@ var pgParams = map[string]bool{
 	// so provider URLs (Neon's carry channel_binding=require) work. Use
 	// sslmode=verify-full to authenticate the server.
 	"channel_binding": true,
-}
-
-func invalidURL(format string, args ...any) error {
-	return service.Errorf(service.KindInvalid, "database URL: "+format, args...)
 }
 
 func parsePostgresURL(u *url.URL) (pgTarget, error) {

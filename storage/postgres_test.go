@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 func TestParsePostgresURL(t *testing.T) {
@@ -82,7 +82,7 @@ func TestParsePostgresURL(t *testing.T) {
 			t.Errorf("%q: opened", bad)
 			continue
 		}
-		wantKind(t, err, service.KindInvalid)
+		wantKind(t, err, tasks.KindInvalid)
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%q: the error shows the password: %v", bad, err)
 		}
@@ -257,7 +257,7 @@ func TestSSLModes(t *testing.T) {
 			if got != c.want {
 				t.Errorf("server saw %q, want %q (client: %v)", got, c.want, err)
 			}
-			if kind, _ := classify(err); c.want == "tls failed" && kind != service.KindUnavailable {
+			if kind, _ := classify(err); c.want == "tls failed" && kind != tasks.KindUnavailable {
 				t.Errorf("a rejected certificate is %v (%v), want unavailable", kind, err)
 			}
 		})

@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // taskRow is a row of the tasks table.
@@ -36,13 +35,13 @@ type taskRow struct {
 	RequestID *string `bun:"request_id"`
 }
 
-func (r taskRow) task() service.Task {
-	return service.Task{
+func (r taskRow) task() tasks.Task {
+	return tasks.Task{
 		ID:           r.ID,
 		Title:        r.Title,
 		Description:  r.Description,
 		Completed:    r.Completed,
-		Priority:     service.Priority(r.Priority),
+		Priority:     tasks.Priority(r.Priority),
 		Tags:         r.Tags.slice(),
 		DueTime:      r.DueTime.ptr(),
 		CreateTime:   r.CreateTime.T,
@@ -50,6 +49,20 @@ func (r taskRow) task() service.Task {
 		CompleteTime: r.CompleteTime.ptr(),
 		ETag:         etag(r.Version),
 	}
+}
+
+// withValues returns r with the values of t, a normalized task: what a
+// change writes.
+func (r taskRow) withValues(t tasks.Task) taskRow {
+	r.Title = t.Title
+	r.Description = t.Description
+	r.Completed = t.Completed
+	r.Priority = int16(t.Priority)
+	r.Tags = tagList(t.Tags)
+	r.DueTime = timeOrNull(t.DueTime)
+	r.UpdateTime = someTime(t.UpdateTime)
+	r.CompleteTime = timeOrNull(t.CompleteTime)
+	return r
 }
 
 // etag is the opaque form of a row version.
@@ -66,19 +79,22 @@ func parseETag(s string) (int64, bool) {
 	return v, err == nil && v > 0 && etag(v) == s
 }
 
-// dbTime is a timestamp column, possibly NULL. PostgreSQL keeps it as
-// timestamptz; SQLite as INTEGER microseconds since the Unix epoch, which
-// round-trip exactly and sort as times do. Values are rounded to
-// microseconds (what PostgreSQL keeps) before they are stored, so what a
-// write returns is what a later read returns.
+// dbTime is a timestamp column, possibly NULL (see the dialects for how
+// each database keeps it). Values are rounded with tasks.RoundTime before
+// they are stored.
 type dbTime struct {
 	T     time.Time // UTC, whole microseconds
 	Valid bool
 }
 
-func someTime(t time.Time) dbTime { return dbTime{T: roundTime(t), Valid: true} }
+func someTime(t time.Time) dbTime { return dbTime{T: tasks.RoundTime(t), Valid: true} }
 
-func roundTime(t time.Time) time.Time { return t.Round(time.Microsecond).UTC() }
+func timeOrNull(t *time.Time) dbTime {
+	if t == nil {
+		return dbTime{}
+	}
+	return someTime(*t)
+}
 
 func (t dbTime) ptr() *time.Time {
 	if !t.Valid {
@@ -90,16 +106,10 @@ func (t dbTime) ptr() *time.Time {
 
 // AppendQuery implements schema.QueryAppender.
 func (t dbTime) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
-	switch {
-	case !t.Valid:
+	if !t.Valid {
 		return append(b, "NULL"...), nil
-	case gen.Dialect().Name() == dialect.SQLite:
-		return strconv.AppendInt(b, t.T.UnixMicro(), 10), nil
-	default:
-		b = append(b, '\'')
-		b = t.T.UTC().AppendFormat(b, "2006-01-02 15:04:05.999999-07:00")
-		return append(b, "'::timestamptz"...), nil
 	}
+	return dialectOf(gen).appendTime(b, t.T), nil
 }
 
 // Scan implements sql.Scanner.
@@ -123,10 +133,7 @@ type infinity struct{}
 
 // AppendQuery implements schema.QueryAppender.
 func (infinity) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
-	if gen.Dialect().Name() == dialect.SQLite {
-		return append(b, "9223372036854775807"...), nil
-	}
-	return append(b, "'infinity'::timestamptz"...), nil
+	return dialectOf(gen).appendInfinity(b), nil
 }
 
 // tagList is the tags column: text[] on PostgreSQL, a JSON array of
@@ -146,18 +153,7 @@ func (l tagList) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
 	if tags == nil {
 		tags = []string{}
 	}
-	if gen.Dialect().Name() == dialect.SQLite {
-		js, err := json.Marshal(tags)
-		if err != nil {
-			return nil, err
-		}
-		return gen.Dialect().AppendString(b, string(js)), nil
-	}
-	b, err := pgdialect.Array(tags).AppendQuery(gen, b)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, "::text[]"...), nil
+	return dialectOf(gen).appendTags(gen, b, tags)
 }
 
 // Scan implements sql.Scanner.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"net/url"
@@ -10,8 +11,44 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"modernc.org/sqlite"
+
+	"github.com/example/tasks"
 )
+
+func openSQLite(ctx context.Context, raw string, cfg Config) (*Store, error) {
+	path, err := sqliteFile(raw)
+	if err != nil {
+		return nil, err
+	}
+	writer, reader, err := openSQLitePools(path, cfg)
+	if err != nil {
+		return nil, tasks.WrapError(tasks.KindUnavailable, err, "cannot open the database")
+	}
+	d := sqlitedialect.New()
+	s := &Store{
+		cfg:        cfg,
+		dialect:    sqliteDialect{},
+		writer:     bun.NewDB(writer, d),
+		reader:     bun.NewDB(reader, d),
+		bunDialect: d,
+		migrationDB: func() (*sql.DB, error) {
+			return sql.Open("sqlite", sqliteDSN(path, cfg.StatementTimeout.Milliseconds(), true))
+		},
+		migrations: sqliteMigrations,
+	}
+	// The writer goes first: it creates the file and switches it to WAL
+	// before any reader opens it.
+	for _, db := range []*bun.DB{s.writer, s.reader} {
+		if err := db.PingContext(ctx); err != nil {
+			s.Close()
+			return nil, translate(ctx, err)
+		}
+	}
+	return s, nil
+}
 
 // sqliteFile returns the absolute path of the SQLite database a URL names:
 // a path, or a file: URL without parameters (the store sets its own).

@@ -11,17 +11,17 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 func testCreateAndGet(t *testing.T, s *Store) {
 	user := newUser()
 	due := time.Date(2030, 1, 2, 3, 4, 5, 123456789, time.FixedZone("CET", 3600))
 	before := time.Now().Add(-time.Second)
-	got := mustCreate(t, s, user, service.NewTask{
+	got := mustCreate(t, s, user, tasks.NewTask{
 		Title:       "  Buy milk \t",
 		Description: "two\nlitres",
-		Priority:    service.PriorityHigh,
+		Priority:    tasks.PriorityHigh,
 		Tags:        []string{"Home", "ÄRGER", "x_1-y"},
 		DueTime:     &due,
 	})
@@ -29,11 +29,11 @@ func testCreateAndGet(t *testing.T, s *Store) {
 	if err != nil || id.Version() != 7 || id.String() != got.ID {
 		t.Errorf("id %q is not a lowercase UUIDv7", got.ID)
 	}
-	want := service.Task{
+	want := tasks.Task{
 		ID:          got.ID,
 		Title:       "Buy milk",
 		Description: "two\nlitres",
-		Priority:    service.PriorityHigh,
+		Priority:    tasks.PriorityHigh,
 		Tags:        []string{"home", "ärger", "x_1-y"},
 		DueTime:     ptr(due.Round(time.Microsecond).UTC()),
 		CreateTime:  got.CreateTime,
@@ -53,7 +53,7 @@ func testCreateAndGet(t *testing.T, s *Store) {
 	if read := mustGet(t, s, user, strings.ToUpper(got.ID)); read.ID != got.ID {
 		t.Errorf("upper-case id: got %s", read.ID)
 	}
-	page := mustList(t, s, user, service.ListQuery{})
+	page := mustList(t, s, user, tasks.ListQuery{})
 	if len(page.Tasks) != 1 || !reflect.DeepEqual(page.Tasks[0], got) || page.TotalSize != 1 || page.NextPageToken != "" {
 		t.Errorf("list: %+v", page)
 	}
@@ -65,7 +65,7 @@ func testCreateInvalid(t *testing.T, s *Store) {
 	for i := range many {
 		many[i] = "t" + string(rune('a'+i))
 	}
-	for name, nt := range map[string]service.NewTask{
+	for name, nt := range map[string]tasks.NewTask{
 		"blank title":      {Title: " \t\n "},
 		"long title":       {Title: strings.Repeat("é", 201)},
 		"NUL in title":     {Title: "a\x00b"},
@@ -84,16 +84,16 @@ func testCreateInvalid(t *testing.T, s *Store) {
 			t.Errorf("%s: created", name)
 			continue
 		}
-		wantKind(t, err, service.KindInvalid)
+		wantKind(t, err, tasks.KindInvalid)
 	}
 	// The limits themselves are fine.
-	mustCreate(t, s, user, service.NewTask{
+	mustCreate(t, s, user, tasks.NewTask{
 		Title:       strings.Repeat("é", 200),
 		Description: strings.Repeat("d", 4000),
 		Tags:        append(many[:15], strings.Repeat("ü", 32)),
-		Priority:    service.PriorityHigh,
+		Priority:    tasks.PriorityHigh,
 	})
-	if page := mustList(t, s, user, service.ListQuery{}); page.TotalSize != 1 {
+	if page := mustList(t, s, user, tasks.ListQuery{}); page.TotalSize != 1 {
 		t.Errorf("%d tasks, want the 1 valid one", page.TotalSize)
 	}
 }
@@ -101,21 +101,21 @@ func testCreateInvalid(t *testing.T, s *Store) {
 func testIdempotentCreate(t *testing.T, s *Store) {
 	user, other := newUser(), newUser()
 	rid := uuid.NewString()
-	first := mustCreate(t, s, user, service.NewTask{Title: "first", RequestID: rid})
-	again := mustCreate(t, s, user, service.NewTask{Title: "second", RequestID: strings.ToUpper(rid)})
+	first := mustCreate(t, s, user, tasks.NewTask{Title: "first", RequestID: rid})
+	again := mustCreate(t, s, user, tasks.NewTask{Title: "second", RequestID: strings.ToUpper(rid)})
 	if !reflect.DeepEqual(again, first) {
 		t.Errorf("retry returned\n %+v\nnot the first task\n %+v", again, first)
 	}
-	theirs := mustCreate(t, s, other, service.NewTask{Title: "theirs", RequestID: rid})
+	theirs := mustCreate(t, s, other, tasks.NewTask{Title: "theirs", RequestID: rid})
 	if theirs.ID == first.ID || theirs.Title != "theirs" {
 		t.Errorf("another user's request id collided: %+v", theirs)
 	}
-	fresh := mustCreate(t, s, user, service.NewTask{Title: "no request id"})
-	fresh2 := mustCreate(t, s, user, service.NewTask{Title: "no request id"})
+	fresh := mustCreate(t, s, user, tasks.NewTask{Title: "no request id"})
+	fresh2 := mustCreate(t, s, user, tasks.NewTask{Title: "no request id"})
 	if fresh.ID == fresh2.ID {
 		t.Error("creates without a request id were merged")
 	}
-	if page := mustList(t, s, user, service.ListQuery{}); page.TotalSize != 3 {
+	if page := mustList(t, s, user, tasks.ListQuery{}); page.TotalSize != 3 {
 		t.Errorf("user has %d tasks, want 3", page.TotalSize)
 	}
 }
@@ -124,11 +124,11 @@ func testParallelIdempotentCreate(t *testing.T, s *Store) {
 	user := newUser()
 	rid := uuid.NewString()
 	const n = 12
-	got := make([]service.Task, n)
+	got := make([]tasks.Task, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			task, err := s.CreateTask(testContext(t), user, service.NewTask{Title: "racing", RequestID: rid})
+			task, err := s.CreateTask(testContext(t), user, tasks.NewTask{Title: "racing", RequestID: rid})
 			if err != nil {
 				t.Errorf("create %d: %v", i, err)
 			}
@@ -141,14 +141,14 @@ func testParallelIdempotentCreate(t *testing.T, s *Store) {
 			t.Fatalf("create %d returned %s, create 0 %s", i, got[i].ID, got[0].ID)
 		}
 	}
-	if page := mustList(t, s, user, service.ListQuery{}); page.TotalSize != 1 {
+	if page := mustList(t, s, user, tasks.ListQuery{}); page.TotalSize != 1 {
 		t.Errorf("%d rows for one request id", page.TotalSize)
 	}
 }
 
 func testNotFound(t *testing.T, s *Store) {
 	owner, other := newUser(), newUser()
-	task := mustCreate(t, s, owner, service.NewTask{Title: "mine"})
+	task := mustCreate(t, s, owner, tasks.NewTask{Title: "mine"})
 	ctx := testContext(t)
 	for _, c := range []struct{ user, id string }{
 		{other, task.ID},          // another user's task
@@ -158,15 +158,15 @@ func testNotFound(t *testing.T, s *Store) {
 		{owner, task.ID + "'; DROP TABLE tasks; --"},
 	} {
 		_, err := s.GetTask(ctx, c.user, c.id)
-		wantKind(t, err, service.KindNotFound)
-		_, err = s.UpdateTask(ctx, c.user, c.id, service.TaskPatch{Title: ptr("stolen")})
-		wantKind(t, err, service.KindNotFound)
-		_, err = s.UpdateTask(ctx, c.user, c.id, service.TaskPatch{Title: ptr("stolen"), ETag: task.ETag})
-		wantKind(t, err, service.KindNotFound)
-		wantKind(t, s.DeleteTask(ctx, c.user, c.id, ""), service.KindNotFound)
-		wantKind(t, s.DeleteTask(ctx, c.user, c.id, task.ETag), service.KindNotFound)
+		wantKind(t, err, tasks.KindNotFound)
+		_, err = s.UpdateTask(ctx, c.user, c.id, tasks.TaskPatch{Title: ptr("stolen")})
+		wantKind(t, err, tasks.KindNotFound)
+		_, err = s.UpdateTask(ctx, c.user, c.id, tasks.TaskPatch{Title: ptr("stolen"), ETag: task.ETag})
+		wantKind(t, err, tasks.KindNotFound)
+		wantKind(t, s.DeleteTask(ctx, c.user, c.id, ""), tasks.KindNotFound)
+		wantKind(t, s.DeleteTask(ctx, c.user, c.id, task.ETag), tasks.KindNotFound)
 	}
-	if page := mustList(t, s, other, service.ListQuery{}); page.TotalSize != 0 {
+	if page := mustList(t, s, other, tasks.ListQuery{}); page.TotalSize != 0 {
 		t.Errorf("another user lists %d tasks", page.TotalSize)
 	}
 	if got := mustGet(t, s, owner, task.ID); !reflect.DeepEqual(got, task) {
@@ -177,50 +177,50 @@ func testNotFound(t *testing.T, s *Store) {
 func testUpdate(t *testing.T, s *Store) {
 	user := newUser()
 	ctx := testContext(t)
-	task := mustCreate(t, s, user, service.NewTask{Title: "old", Tags: []string{"a"}})
+	task := mustCreate(t, s, user, tasks.NewTask{Title: "old", Tags: []string{"a"}})
 
-	task2 := mustUpdate(t, s, user, task.ID, service.TaskPatch{Title: ptr("  new  "), ETag: task.ETag})
+	task2 := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Title: ptr("  new  "), ETag: task.ETag})
 	if task2.Title != "new" || task2.ETag == task.ETag || !task2.UpdateTime.After(task.UpdateTime) ||
 		!task2.CreateTime.Equal(task.CreateTime) || !slices.Equal(task2.Tags, task.Tags) {
 		t.Errorf("after a title change: %+v", task2)
 	}
 
 	// A stale etag changes nothing.
-	_, err := s.UpdateTask(ctx, user, task.ID, service.TaskPatch{Description: ptr("lost"), ETag: task.ETag})
-	wantKind(t, err, service.KindConflict)
+	_, err := s.UpdateTask(ctx, user, task.ID, tasks.TaskPatch{Description: ptr("lost"), ETag: task.ETag})
+	wantKind(t, err, tasks.KindConflict)
 	if got := mustGet(t, s, user, task.ID); !reflect.DeepEqual(got, task2) {
 		t.Errorf("a stale update changed the task: %+v", got)
 	}
 
 	// Invalid patches change nothing either.
-	for name, p := range map[string]service.TaskPatch{
+	for name, p := range map[string]tasks.TaskPatch{
 		"empty":          {},
 		"empty with tag": {ETag: task2.ETag},
 		"due and clear":  {DueTime: ptr(time.Now()), ClearDueTime: true},
 		"duplicate tags": {Tags: &[]string{"x", "X"}},
 		"blank title":    {Title: ptr("   ")},
-		"priority":       {Priority: ptr(service.Priority(9))},
+		"priority":       {Priority: ptr(tasks.Priority(9))},
 	} {
 		_, err := s.UpdateTask(ctx, user, task.ID, p)
 		if err == nil {
 			t.Errorf("%s: updated", name)
 			continue
 		}
-		wantKind(t, err, service.KindInvalid)
+		wantKind(t, err, tasks.KindInvalid)
 	}
 
 	due := time.Date(2031, 5, 6, 7, 8, 9, 999_999_500, time.UTC) // rounds up to the next second
-	task3 := mustUpdate(t, s, user, task.ID, service.TaskPatch{
+	task3 := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{
 		Description: ptr("desc"),
-		Priority:    ptr(service.PriorityLow),
+		Priority:    ptr(tasks.PriorityLow),
 		Tags:        &[]string{"B", "c"},
 		DueTime:     &due,
 	})
-	if task3.Description != "desc" || task3.Priority != service.PriorityLow ||
+	if task3.Description != "desc" || task3.Priority != tasks.PriorityLow ||
 		!slices.Equal(task3.Tags, []string{"b", "c"}) || !task3.DueTime.Equal(due.Round(time.Microsecond)) {
 		t.Errorf("after a multi-field update: %+v", task3)
 	}
-	task4 := mustUpdate(t, s, user, task.ID, service.TaskPatch{ClearDueTime: true, Tags: &[]string{}})
+	task4 := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{ClearDueTime: true, Tags: &[]string{}})
 	if task4.DueTime != nil || task4.Tags != nil || task4.ETag == task3.ETag {
 		t.Errorf("after clearing due time and tags: %+v", task4)
 	}
@@ -232,12 +232,12 @@ func testUpdate(t *testing.T, s *Store) {
 func testETagChangesOnlyOnChange(t *testing.T, s *Store) {
 	user := newUser()
 	due := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	task := mustCreate(t, s, user, service.NewTask{Title: "same", Description: "d", Priority: 2, Tags: []string{"a", "b"}, DueTime: &due})
-	same := mustUpdate(t, s, user, task.ID, service.TaskPatch{
+	task := mustCreate(t, s, user, tasks.NewTask{Title: "same", Description: "d", Priority: 2, Tags: []string{"a", "b"}, DueTime: &due})
+	same := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{
 		Title:       ptr("  same "), // trims to the same title
 		Description: ptr("d"),
 		Completed:   ptr(false),
-		Priority:    ptr(service.PriorityMedium),
+		Priority:    ptr(tasks.PriorityMedium),
 		Tags:        &[]string{"A", "b"},
 		DueTime:     ptr(due.Add(100 * time.Nanosecond)), // rounds to the same time
 		ETag:        task.ETag,
@@ -246,15 +246,15 @@ func testETagChangesOnlyOnChange(t *testing.T, s *Store) {
 		t.Errorf("an update to the same values changed the task:\n got  %+v\n want %+v", same, task)
 	}
 	// Clearing an unset due time is no change either.
-	task2 := mustUpdate(t, s, user, task.ID, service.TaskPatch{ClearDueTime: true})
+	task2 := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{ClearDueTime: true})
 	if task2.ETag == task.ETag {
 		t.Error("clearing the due time kept the etag")
 	}
-	if again := mustUpdate(t, s, user, task.ID, service.TaskPatch{ClearDueTime: true}); !reflect.DeepEqual(again, task2) {
+	if again := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{ClearDueTime: true}); !reflect.DeepEqual(again, task2) {
 		t.Errorf("clearing a cleared due time changed the task: %+v", again)
 	}
 	// Reordering tags is a change: tags keep their order.
-	task3 := mustUpdate(t, s, user, task.ID, service.TaskPatch{Tags: &[]string{"b", "a"}})
+	task3 := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Tags: &[]string{"b", "a"}})
 	if task3.ETag == task2.ETag || !slices.Equal(task3.Tags, []string{"b", "a"}) {
 		t.Errorf("reordered tags: %+v", task3)
 	}
@@ -262,22 +262,22 @@ func testETagChangesOnlyOnChange(t *testing.T, s *Store) {
 
 func testCompleteTime(t *testing.T, s *Store) {
 	user := newUser()
-	task := mustCreate(t, s, user, service.NewTask{Title: "chore"})
+	task := mustCreate(t, s, user, tasks.NewTask{Title: "chore"})
 	if task.Completed || task.CompleteTime != nil {
 		t.Fatalf("new task: %+v", task)
 	}
-	done := mustUpdate(t, s, user, task.ID, service.TaskPatch{Completed: ptr(true)})
+	done := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Completed: ptr(true)})
 	if !done.Completed || done.CompleteTime == nil || !done.CompleteTime.Equal(done.UpdateTime) {
 		t.Fatalf("completed: %+v", done)
 	}
-	if again := mustUpdate(t, s, user, task.ID, service.TaskPatch{Completed: ptr(true)}); !reflect.DeepEqual(again, done) {
+	if again := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Completed: ptr(true)}); !reflect.DeepEqual(again, done) {
 		t.Errorf("completing a completed task changed it: %+v", again)
 	}
-	renamed := mustUpdate(t, s, user, task.ID, service.TaskPatch{Title: ptr("renamed")})
+	renamed := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Title: ptr("renamed")})
 	if !renamed.CompleteTime.Equal(*done.CompleteTime) {
 		t.Errorf("renaming moved complete_time: %v, was %v", renamed.CompleteTime, done.CompleteTime)
 	}
-	undone := mustUpdate(t, s, user, task.ID, service.TaskPatch{Completed: ptr(false)})
+	undone := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Completed: ptr(false)})
 	if undone.Completed || undone.CompleteTime != nil {
 		t.Errorf("uncompleted: %+v", undone)
 	}
@@ -289,21 +289,21 @@ func testCompleteTime(t *testing.T, s *Store) {
 func testDelete(t *testing.T, s *Store) {
 	user := newUser()
 	ctx := testContext(t)
-	task := mustCreate(t, s, user, service.NewTask{Title: "doomed"})
-	task2 := mustUpdate(t, s, user, task.ID, service.TaskPatch{Title: ptr("doomed 2")})
+	task := mustCreate(t, s, user, tasks.NewTask{Title: "doomed"})
+	task2 := mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Title: ptr("doomed 2")})
 	for _, stale := range []string{task.ETag, "garbage", "v0", "v-1", "v02"} {
-		wantKind(t, s.DeleteTask(ctx, user, task.ID, stale), service.KindConflict)
+		wantKind(t, s.DeleteTask(ctx, user, task.ID, stale), tasks.KindConflict)
 	}
 	mustGet(t, s, user, task.ID) // still there
 	if err := s.DeleteTask(ctx, user, task.ID, task2.ETag); err != nil {
 		t.Fatalf("delete with the current etag: %v", err)
 	}
 	_, err := s.GetTask(ctx, user, task.ID)
-	wantKind(t, err, service.KindNotFound)
-	wantKind(t, s.DeleteTask(ctx, user, task.ID, ""), service.KindNotFound)
-	wantKind(t, s.DeleteTask(ctx, user, task.ID, task2.ETag), service.KindNotFound)
+	wantKind(t, err, tasks.KindNotFound)
+	wantKind(t, s.DeleteTask(ctx, user, task.ID, ""), tasks.KindNotFound)
+	wantKind(t, s.DeleteTask(ctx, user, task.ID, task2.ETag), tasks.KindNotFound)
 
-	other := mustCreate(t, s, user, service.NewTask{Title: "no etag"})
+	other := mustCreate(t, s, user, tasks.NewTask{Title: "no etag"})
 	if err := s.DeleteTask(ctx, user, other.ID, ""); err != nil {
 		t.Fatalf("delete without an etag: %v", err)
 	}
@@ -314,7 +314,7 @@ func testDelete(t *testing.T, s *Store) {
 // any update were lost, a tag would be missing.
 func testParallelUpdates(t *testing.T, s *Store) {
 	user := newUser()
-	task := mustCreate(t, s, user, service.NewTask{Title: "shared"})
+	task := mustCreate(t, s, user, tasks.NewTask{Title: "shared"})
 	const writers = 8
 	var wg sync.WaitGroup
 	for i := range writers {
@@ -331,8 +331,8 @@ func testParallelUpdates(t *testing.T, s *Store) {
 					return
 				}
 				tags := append(slices.Clone(cur.Tags), tag)
-				_, err = s.UpdateTask(testContext(t), user, task.ID, service.TaskPatch{Tags: &tags, ETag: cur.ETag})
-				if service.KindOf(err) == service.KindConflict {
+				_, err = s.UpdateTask(testContext(t), user, task.ID, tasks.TaskPatch{Tags: &tags, ETag: cur.ETag})
+				if tasks.KindOf(err) == tasks.KindConflict {
 					continue
 				}
 				if err != nil {
@@ -363,7 +363,7 @@ func testTimestampsRoundTrip(t *testing.T, s *Store) {
 		time.Date(1969, 12, 31, 23, 59, 59, 999_999_499, time.UTC), // before the epoch
 		time.Unix(0, 500),
 	} {
-		created := mustCreate(t, s, user, service.NewTask{Title: "when", DueTime: &due})
+		created := mustCreate(t, s, user, tasks.NewTask{Title: "when", DueTime: &due})
 		if !created.DueTime.Equal(due.Round(time.Microsecond)) {
 			t.Errorf("due %v stored as %v", due, created.DueTime)
 		}
@@ -375,12 +375,12 @@ func testTimestampsRoundTrip(t *testing.T, s *Store) {
 		if got := mustGet(t, s, user, created.ID); !reflect.DeepEqual(got, created) {
 			t.Errorf("read back\n got  %+v\n want %+v", got, created)
 		}
-		updated := mustUpdate(t, s, user, created.ID, service.TaskPatch{Completed: ptr(true)})
+		updated := mustUpdate(t, s, user, created.ID, tasks.TaskPatch{Completed: ptr(true)})
 		if got := mustGet(t, s, user, created.ID); !reflect.DeepEqual(got, updated) {
 			t.Errorf("read back after update\n got  %+v\n want %+v", got, updated)
 		}
 	}
-	all := mustListAll(t, s, user, service.ListQuery{})
+	all := mustListAll(t, s, user, tasks.ListQuery{})
 	for _, task := range all {
 		if got := mustGet(t, s, user, task.ID); !reflect.DeepEqual(got, task) {
 			t.Errorf("list and get disagree:\n list %+v\n get  %+v", task, got)
@@ -390,17 +390,17 @@ func testTimestampsRoundTrip(t *testing.T, s *Store) {
 
 func testContextDone(t *testing.T, s *Store) {
 	user := newUser()
-	task := mustCreate(t, s, user, service.NewTask{Title: "x"})
+	task := mustCreate(t, s, user, tasks.NewTask{Title: "x"})
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.GetTask(canceled, user, task.ID)
-	wantKind(t, err, service.KindDeadline)
-	_, err = s.CreateTask(canceled, user, service.NewTask{Title: "y"})
-	wantKind(t, err, service.KindDeadline)
+	wantKind(t, err, tasks.KindDeadline)
+	_, err = s.CreateTask(canceled, user, tasks.NewTask{Title: "y"})
+	wantKind(t, err, tasks.KindDeadline)
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel2()
-	_, err = s.ListTasks(expired, user, service.ListQuery{})
-	wantKind(t, err, service.KindDeadline)
+	_, err = s.ListTasks(expired, user, tasks.ListQuery{})
+	wantKind(t, err, tasks.KindDeadline)
 }
 
 func testPing(t *testing.T, s *Store) {

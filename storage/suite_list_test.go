@@ -10,29 +10,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
-var allOrders = []service.TaskOrder{
-	service.OrderUnspecified,
-	service.OrderCreateTimeDesc,
-	service.OrderCreateTimeAsc,
-	service.OrderUpdateTimeDesc,
-	service.OrderDueTimeAsc,
-	service.OrderPriorityDesc,
-	service.OrderTitleAsc,
+var allOrders = []tasks.TaskOrder{
+	tasks.OrderUnspecified,
+	tasks.OrderCreateTimeDesc,
+	tasks.OrderCreateTimeAsc,
+	tasks.OrderUpdateTimeDesc,
+	tasks.OrderDueTimeAsc,
+	tasks.OrderPriorityDesc,
+	tasks.OrderTitleAsc,
 }
 
 // compareTasks is the contract's order o, for checking the store's.
-func compareTasks(o service.TaskOrder) func(a, b service.Task) int {
-	byID := func(a, b service.Task) int { return strings.Compare(a.ID, b.ID) }
+func compareTasks(o tasks.TaskOrder) func(a, b tasks.Task) int {
+	byID := func(a, b tasks.Task) int { return strings.Compare(a.ID, b.ID) }
 	switch o {
-	case service.OrderCreateTimeAsc:
-		return func(a, b service.Task) int { return cmp.Or(a.CreateTime.Compare(b.CreateTime), byID(a, b)) }
-	case service.OrderUpdateTimeDesc:
-		return func(a, b service.Task) int { return -cmp.Or(a.UpdateTime.Compare(b.UpdateTime), byID(a, b)) }
-	case service.OrderDueTimeAsc:
-		return func(a, b service.Task) int {
+	case tasks.OrderCreateTimeAsc:
+		return func(a, b tasks.Task) int { return cmp.Or(a.CreateTime.Compare(b.CreateTime), byID(a, b)) }
+	case tasks.OrderUpdateTimeDesc:
+		return func(a, b tasks.Task) int { return -cmp.Or(a.UpdateTime.Compare(b.UpdateTime), byID(a, b)) }
+	case tasks.OrderDueTimeAsc:
+		return func(a, b tasks.Task) int {
 			switch {
 			case a.DueTime == nil && b.DueTime == nil:
 				return byID(a, b)
@@ -43,72 +43,72 @@ func compareTasks(o service.TaskOrder) func(a, b service.Task) int {
 			}
 			return cmp.Or(a.DueTime.Compare(*b.DueTime), byID(a, b))
 		}
-	case service.OrderPriorityDesc:
-		return func(a, b service.Task) int {
+	case tasks.OrderPriorityDesc:
+		return func(a, b tasks.Task) int {
 			return -cmp.Or(cmp.Compare(a.Priority, b.Priority), a.CreateTime.Compare(b.CreateTime), byID(a, b))
 		}
-	case service.OrderTitleAsc:
+	case tasks.OrderTitleAsc:
 		// Titles in these tests are lowercase letters and digits, which
 		// every collation sorts alike.
-		return func(a, b service.Task) int { return cmp.Or(strings.Compare(a.Title, b.Title), byID(a, b)) }
+		return func(a, b tasks.Task) int { return cmp.Or(strings.Compare(a.Title, b.Title), byID(a, b)) }
 	default: // unspecified, create time descending
-		return func(a, b service.Task) int { return -cmp.Or(a.CreateTime.Compare(b.CreateTime), byID(a, b)) }
+		return func(a, b tasks.Task) int { return -cmp.Or(a.CreateTime.Compare(b.CreateTime), byID(a, b)) }
 	}
 }
 
 func testListFilters(t *testing.T, s *Store) {
 	user := newUser()
 	t0 := time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)
-	mk := func(nt service.NewTask, completed bool) string {
+	mk := func(nt tasks.NewTask, completed bool) string {
 		task := mustCreate(t, s, user, nt)
 		if completed {
-			mustUpdate(t, s, user, task.ID, service.TaskPatch{Completed: ptr(true)})
+			mustUpdate(t, s, user, task.ID, tasks.TaskPatch{Completed: ptr(true)})
 		}
 		return task.ID
 	}
-	a := mk(service.NewTask{Title: "Alpha 100% done", Priority: service.PriorityHigh, Tags: []string{"work"}, DueTime: &t0}, true)
-	b := mk(service.NewTask{Title: "beta_test", Description: `path C:\Temp`, Priority: service.PriorityLow, Tags: []string{"home", "Work"}, DueTime: ptr(t0.Add(time.Hour))}, false)
-	c := mk(service.NewTask{Title: "Gamma", Description: "now 50% off"}, false)
-	d := mk(service.NewTask{Title: "ÄRGER im Büro", Priority: service.PriorityMedium, DueTime: ptr(t0.Add(-time.Microsecond))}, false)
-	e := mk(service.NewTask{Title: "plain", Description: "nothing special", Tags: []string{"ärger"}}, false)
-	mustCreate(t, s, newUser(), service.NewTask{Title: "Alpha 100% done, another user's", Tags: []string{"work"}, DueTime: &t0})
+	a := mk(tasks.NewTask{Title: "Alpha 100% done", Priority: tasks.PriorityHigh, Tags: []string{"work"}, DueTime: &t0}, true)
+	b := mk(tasks.NewTask{Title: "beta_test", Description: `path C:\Temp`, Priority: tasks.PriorityLow, Tags: []string{"home", "Work"}, DueTime: ptr(t0.Add(time.Hour))}, false)
+	c := mk(tasks.NewTask{Title: "Gamma", Description: "now 50% off"}, false)
+	d := mk(tasks.NewTask{Title: "ÄRGER im Büro", Priority: tasks.PriorityMedium, DueTime: ptr(t0.Add(-time.Microsecond))}, false)
+	e := mk(tasks.NewTask{Title: "plain", Description: "nothing special", Tags: []string{"ärger"}}, false)
+	mustCreate(t, s, newUser(), tasks.NewTask{Title: "Alpha 100% done, another user's", Tags: []string{"work"}, DueTime: &t0})
 
 	for _, c := range []struct {
 		name   string
-		filter service.TaskFilter
+		filter tasks.TaskFilter
 		want   []string
 	}{
-		{"none", service.TaskFilter{}, []string{a, b, c, d, e}},
-		{"completed", service.TaskFilter{Completed: ptr(true)}, []string{a}},
-		{"not completed", service.TaskFilter{Completed: ptr(false)}, []string{b, c, d, e}},
-		{"priority high", service.TaskFilter{Priority: service.PriorityHigh}, []string{a}},
-		{"priority low", service.TaskFilter{Priority: service.PriorityLow}, []string{b}},
-		{"tag", service.TaskFilter{Tag: "work"}, []string{a, b}},
-		{"tag upper case", service.TaskFilter{Tag: "WORK"}, []string{a, b}},
-		{"tag non-ASCII", service.TaskFilter{Tag: "ÄRGER"}, []string{e}},
-		{"tag none", service.TaskFilter{Tag: "nope"}, nil},
-		{"tag prefix", service.TaskFilter{Tag: "wor"}, nil},
-		{"query percent", service.TaskFilter{Query: "%"}, []string{a, c}},
-		{"query percent inside", service.TaskFilter{Query: "0% d"}, []string{a}},
-		{"query percent as wildcard", service.TaskFilter{Query: "a%e"}, nil},
-		{"query underscore", service.TaskFilter{Query: "_"}, []string{b}},
-		{"query underscore as wildcard", service.TaskFilter{Query: "b_ta"}, nil},
-		{"query backslash", service.TaskFilter{Query: `\`}, []string{b}},
-		{"query backslash escape", service.TaskFilter{Query: `\t`}, []string{b}},
-		{"query case", service.TaskFilter{Query: `c:\temp`}, []string{b}},
-		{"query description", service.TaskFilter{Query: "SPECIAL"}, []string{e}},
-		{"query non-ASCII case", service.TaskFilter{Query: "ärger IM büro"}, []string{d}},
-		{"query quote", service.TaskFilter{Query: "'"}, nil},
-		{"query NUL", service.TaskFilter{Query: "a\x00"}, nil},
-		{"due before", service.TaskFilter{DueBefore: &t0}, []string{d}},
-		{"due after (inclusive)", service.TaskFilter{DueAfter: &t0}, []string{a, b}},
-		{"due window", service.TaskFilter{DueAfter: &t0, DueBefore: ptr(t0.Add(time.Hour))}, []string{a}},
-		{"due before, rounded", service.TaskFilter{DueBefore: ptr(t0.Add(-time.Microsecond + 400))}, nil},
-		{"combined", service.TaskFilter{Tag: "work", Completed: ptr(false), Query: "BETA"}, []string{b}},
+		{"none", tasks.TaskFilter{}, []string{a, b, c, d, e}},
+		{"completed", tasks.TaskFilter{Completed: ptr(true)}, []string{a}},
+		{"not completed", tasks.TaskFilter{Completed: ptr(false)}, []string{b, c, d, e}},
+		{"priority high", tasks.TaskFilter{Priority: tasks.PriorityHigh}, []string{a}},
+		{"priority low", tasks.TaskFilter{Priority: tasks.PriorityLow}, []string{b}},
+		{"tag", tasks.TaskFilter{Tag: "work"}, []string{a, b}},
+		{"tag upper case", tasks.TaskFilter{Tag: "WORK"}, []string{a, b}},
+		{"tag non-ASCII", tasks.TaskFilter{Tag: "ÄRGER"}, []string{e}},
+		{"tag none", tasks.TaskFilter{Tag: "nope"}, nil},
+		{"tag prefix", tasks.TaskFilter{Tag: "wor"}, nil},
+		{"query percent", tasks.TaskFilter{Query: "%"}, []string{a, c}},
+		{"query percent inside", tasks.TaskFilter{Query: "0% d"}, []string{a}},
+		{"query percent as wildcard", tasks.TaskFilter{Query: "a%e"}, nil},
+		{"query underscore", tasks.TaskFilter{Query: "_"}, []string{b}},
+		{"query underscore as wildcard", tasks.TaskFilter{Query: "b_ta"}, nil},
+		{"query backslash", tasks.TaskFilter{Query: `\`}, []string{b}},
+		{"query backslash escape", tasks.TaskFilter{Query: `\t`}, []string{b}},
+		{"query case", tasks.TaskFilter{Query: `c:\temp`}, []string{b}},
+		{"query description", tasks.TaskFilter{Query: "SPECIAL"}, []string{e}},
+		{"query non-ASCII case", tasks.TaskFilter{Query: "ärger IM büro"}, []string{d}},
+		{"query quote", tasks.TaskFilter{Query: "'"}, nil},
+		{"query NUL", tasks.TaskFilter{Query: "a\x00"}, nil},
+		{"due before", tasks.TaskFilter{DueBefore: &t0}, []string{d}},
+		{"due after (inclusive)", tasks.TaskFilter{DueAfter: &t0}, []string{a, b}},
+		{"due window", tasks.TaskFilter{DueAfter: &t0, DueBefore: ptr(t0.Add(time.Hour))}, []string{a}},
+		{"due before, rounded", tasks.TaskFilter{DueBefore: ptr(t0.Add(-time.Microsecond + 400))}, nil},
+		{"combined", tasks.TaskFilter{Tag: "work", Completed: ptr(false), Query: "BETA"}, []string{b}},
 	} {
 		for _, size := range []int32{0, 2} {
-			got := mustListAll(t, s, user, service.ListQuery{Filter: c.filter, PageSize: int(size)})
-			page := mustList(t, s, user, service.ListQuery{Filter: c.filter, PageSize: int(size)})
+			got := mustListAll(t, s, user, tasks.ListQuery{Filter: c.filter, PageSize: int(size)})
+			page := mustList(t, s, user, tasks.ListQuery{Filter: c.filter, PageSize: int(size)})
 			gotIDs := slices.Sorted(slices.Values(ids(got)))
 			want := slices.Sorted(slices.Values(c.want))
 			if !slices.Equal(gotIDs, want) || page.TotalSize != len(want) {
@@ -121,40 +121,40 @@ func testListFilters(t *testing.T, s *Store) {
 // mustCreateVaried creates n tasks of user with titles, priorities, due
 // times (some none) and update times in an order that differs from their
 // creation order.
-func mustCreateVaried(tb testing.TB, s *Store, user string, n int, rng *rand.Rand) []service.Task {
+func mustCreateVaried(tb testing.TB, s *Store, user string, n int, rng *rand.Rand) []tasks.Task {
 	tb.Helper()
 	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	tasks := make([]service.Task, 0, n)
+	created := make([]tasks.Task, 0, n)
 	for range n {
-		nt := service.NewTask{
+		nt := tasks.NewTask{
 			Title:    fmt.Sprintf("t%03d", rng.IntN(40)), // duplicates on purpose: ties break by id
-			Priority: service.Priority(rng.IntN(4)),
+			Priority: tasks.Priority(rng.IntN(4)),
 		}
 		if rng.IntN(3) > 0 {
 			nt.DueTime = ptr(base.Add(time.Duration(rng.IntN(5)) * time.Hour)) // ties on purpose
 		}
-		tasks = append(tasks, mustCreate(tb, s, user, nt))
+		created = append(created, mustCreate(tb, s, user, nt))
 	}
 	for _, i := range rng.Perm(n)[:n/2] {
-		tasks[i] = mustUpdate(tb, s, user, tasks[i].ID, service.TaskPatch{Description: ptr("touched")})
+		created[i] = mustUpdate(tb, s, user, created[i].ID, tasks.TaskPatch{Description: ptr("touched")})
 	}
-	return tasks
+	return created
 }
 
 func testListOrders(t *testing.T, s *Store) {
 	user := newUser()
-	tasks := mustCreateVaried(t, s, user, 23, rand.New(rand.NewPCG(1, 2)))
-	mustCreate(t, s, newUser(), service.NewTask{Title: "t000"}) // another user's
+	created := mustCreateVaried(t, s, user, 23, rand.New(rand.NewPCG(1, 2)))
+	mustCreate(t, s, newUser(), tasks.NewTask{Title: "t000"}) // another user's
 	for _, o := range allOrders {
-		want := slices.Clone(tasks)
+		want := slices.Clone(created)
 		slices.SortFunc(want, compareTasks(o))
 		for _, size := range []int{1, 4, 23, 100} {
-			var got []service.Task
-			q := service.ListQuery{Order: o, PageSize: size}
+			var got []tasks.Task
+			q := tasks.ListQuery{Order: o, PageSize: size}
 			for {
 				page := mustList(t, s, user, q)
-				if page.TotalSize != len(tasks) {
-					t.Errorf("order %d: total_size %d, want %d", o, page.TotalSize, len(tasks))
+				if page.TotalSize != len(created) {
+					t.Errorf("order %d: total_size %d, want %d", o, page.TotalSize, len(created))
 				}
 				got = append(got, page.Tasks...)
 				if page.NextPageToken == "" {
@@ -175,26 +175,26 @@ func testListOrders(t *testing.T, s *Store) {
 func testPageSize(t *testing.T, s *Store) {
 	user := newUser()
 	for i := range 101 {
-		mustCreate(t, s, user, service.NewTask{Title: fmt.Sprint("task ", i)})
+		mustCreate(t, s, user, tasks.NewTask{Title: fmt.Sprint("task ", i)})
 	}
 	for _, c := range []struct{ size, want int }{{0, 50}, {1, 1}, {100, 100}, {101, 100}, {1 << 30, 100}} {
-		page := mustList(t, s, user, service.ListQuery{PageSize: c.size})
+		page := mustList(t, s, user, tasks.ListQuery{PageSize: c.size})
 		if len(page.Tasks) != c.want || page.NextPageToken == "" || page.TotalSize != 101 {
 			t.Errorf("page size %d: %d tasks, total %d, token %q", c.size, len(page.Tasks), page.TotalSize, page.NextPageToken)
 		}
 	}
-	_, err := s.ListTasks(testContext(t), user, service.ListQuery{PageSize: -1})
-	wantKind(t, err, service.KindInvalid)
-	_, err = s.ListTasks(testContext(t), user, service.ListQuery{Order: 7})
-	wantKind(t, err, service.KindInvalid)
+	_, err := s.ListTasks(testContext(t), user, tasks.ListQuery{PageSize: -1})
+	wantKind(t, err, tasks.KindInvalid)
+	_, err = s.ListTasks(testContext(t), user, tasks.ListQuery{Order: 7})
+	wantKind(t, err, tasks.KindInvalid)
 }
 
 func testPageTokens(t *testing.T, s *Store) {
 	user, other := newUser(), newUser()
 	for i := range 5 {
-		mustCreate(t, s, user, service.NewTask{Title: fmt.Sprint("task ", i), Tags: []string{"t"}})
+		mustCreate(t, s, user, tasks.NewTask{Title: fmt.Sprint("task ", i), Tags: []string{"t"}})
 	}
-	q := service.ListQuery{PageSize: 2, Filter: service.TaskFilter{Tag: "T", Completed: ptr(false)}, Order: service.OrderTitleAsc}
+	q := tasks.ListQuery{PageSize: 2, Filter: tasks.TaskFilter{Tag: "T", Completed: ptr(false)}, Order: tasks.OrderTitleAsc}
 	first := mustList(t, s, user, q)
 	token := first.NextPageToken
 	next := q
@@ -217,20 +217,20 @@ func testPageTokens(t *testing.T, s *Store) {
 
 	bad := map[string]struct {
 		user string
-		q    service.ListQuery
+		q    tasks.ListQuery
 	}{
-		"truncated":         {user, with(next, func(q *service.ListQuery) { q.PageToken = token[:len(token)-1] })},
-		"short":             {user, with(next, func(q *service.ListQuery) { q.PageToken = token[:8] })},
-		"garbage":           {user, with(next, func(q *service.ListQuery) { q.PageToken = "garbage!" })},
-		"newline":           {user, with(next, func(q *service.ListQuery) { q.PageToken = token + "\n" })},
+		"truncated":         {user, with(next, func(q *tasks.ListQuery) { q.PageToken = token[:len(token)-1] })},
+		"short":             {user, with(next, func(q *tasks.ListQuery) { q.PageToken = token[:8] })},
+		"garbage":           {user, with(next, func(q *tasks.ListQuery) { q.PageToken = "garbage!" })},
+		"newline":           {user, with(next, func(q *tasks.ListQuery) { q.PageToken = token + "\n" })},
 		"another user":      {other, next},
-		"another order":     {user, with(next, func(q *service.ListQuery) { q.Order = service.OrderCreateTimeDesc })},
-		"another tag":       {user, with(next, func(q *service.ListQuery) { q.Filter.Tag = "u" })},
-		"no completed":      {user, with(next, func(q *service.ListQuery) { q.Filter.Completed = nil })},
-		"another completed": {user, with(next, func(q *service.ListQuery) { q.Filter.Completed = ptr(true) })},
-		"a query":           {user, with(next, func(q *service.ListQuery) { q.Filter.Query = "x" })},
-		"a priority":        {user, with(next, func(q *service.ListQuery) { q.Filter.Priority = service.PriorityLow })},
-		"a due time":        {user, with(next, func(q *service.ListQuery) { q.Filter.DueAfter = ptr(time.Now()) })},
+		"another order":     {user, with(next, func(q *tasks.ListQuery) { q.Order = tasks.OrderCreateTimeDesc })},
+		"another tag":       {user, with(next, func(q *tasks.ListQuery) { q.Filter.Tag = "u" })},
+		"no completed":      {user, with(next, func(q *tasks.ListQuery) { q.Filter.Completed = nil })},
+		"another completed": {user, with(next, func(q *tasks.ListQuery) { q.Filter.Completed = ptr(true) })},
+		"a query":           {user, with(next, func(q *tasks.ListQuery) { q.Filter.Query = "x" })},
+		"a priority":        {user, with(next, func(q *tasks.ListQuery) { q.Filter.Priority = tasks.PriorityLow })},
+		"a due time":        {user, with(next, func(q *tasks.ListQuery) { q.Filter.DueAfter = ptr(time.Now()) })},
 	}
 	// Every single-character change.
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -239,8 +239,8 @@ func testPageTokens(t *testing.T, s *Store) {
 		tampered := token[:i] + string(c) + token[i+1:]
 		bad[fmt.Sprint("changed at ", i)] = struct {
 			user string
-			q    service.ListQuery
-		}{user, with(next, func(q *service.ListQuery) { q.PageToken = tampered })}
+			q    tasks.ListQuery
+		}{user, with(next, func(q *tasks.ListQuery) { q.PageToken = tampered })}
 	}
 	for name, c := range bad {
 		_, err := s.ListTasks(testContext(t), c.user, c.q)
@@ -248,8 +248,8 @@ func testPageTokens(t *testing.T, s *Store) {
 			t.Errorf("%s: accepted", name)
 			continue
 		}
-		wantKind(t, err, service.KindInvalid)
-		if msg := err.(*service.Error).Message; msg != "invalid page token" {
+		wantKind(t, err, tasks.KindInvalid)
+		if msg := err.(*tasks.Error).Message; msg != "invalid page token" {
 			t.Errorf("%s: message %q", name, msg)
 		}
 	}
@@ -258,13 +258,13 @@ func testPageTokens(t *testing.T, s *Store) {
 // testPagePastTheEnd follows a token whose tasks were deleted since.
 func testPagePastTheEnd(t *testing.T, s *Store) {
 	user := newUser()
-	var tasks []service.Task
+	var created []tasks.Task
 	for i := range 3 {
-		tasks = append(tasks, mustCreate(t, s, user, service.NewTask{Title: fmt.Sprint("t", i)}))
+		created = append(created, mustCreate(t, s, user, tasks.NewTask{Title: fmt.Sprint("t", i)}))
 	}
-	q := service.ListQuery{PageSize: 2, Order: service.OrderCreateTimeAsc}
+	q := tasks.ListQuery{PageSize: 2, Order: tasks.OrderCreateTimeAsc}
 	q.PageToken = mustList(t, s, user, q).NextPageToken
-	if err := s.DeleteTask(testContext(t), user, tasks[2].ID, ""); err != nil {
+	if err := s.DeleteTask(testContext(t), user, created[2].ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	page := mustList(t, s, user, q)
@@ -273,7 +273,7 @@ func testPagePastTheEnd(t *testing.T, s *Store) {
 	}
 }
 
-func with(q service.ListQuery, change func(*service.ListQuery)) service.ListQuery {
+func with(q tasks.ListQuery, change func(*tasks.ListQuery)) tasks.ListQuery {
 	change(&q)
 	return q
 }
@@ -305,7 +305,7 @@ func testPaginationUnderChurn(t *testing.T, s *Store) {
 						return
 					default:
 					}
-					nt := service.NewTask{Title: fmt.Sprintf("t%03d", crng.IntN(40)), Priority: service.Priority(crng.IntN(4))}
+					nt := tasks.NewTask{Title: fmt.Sprintf("t%03d", crng.IntN(40)), Priority: tasks.Priority(crng.IntN(4))}
 					if crng.IntN(2) == 0 {
 						nt.DueTime = ptr(time.Date(2030, 1, 1, crng.IntN(5), 0, 0, 0, time.UTC))
 					}
@@ -317,7 +317,7 @@ func testPaginationUnderChurn(t *testing.T, s *Store) {
 					mine = append(mine, task.ID)
 					if i%2 == 1 {
 						victim := mine[crng.IntN(len(mine))]
-						if err := s.DeleteTask(testContext(t), user, victim, ""); err != nil && service.KindOf(err) != service.KindNotFound {
+						if err := s.DeleteTask(testContext(t), user, victim, ""); err != nil && tasks.KindOf(err) != tasks.KindNotFound {
 							t.Errorf("churn delete: %v", err)
 							return
 						}
@@ -326,7 +326,7 @@ func testPaginationUnderChurn(t *testing.T, s *Store) {
 				}
 			}()
 			seen := map[string]bool{}
-			q := service.ListQuery{Order: o, PageSize: 4}
+			q := tasks.ListQuery{Order: o, PageSize: 4}
 			for pages := 0; ; pages++ {
 				// Let the churn run between pages too.
 				for start := churns.Load(); churns.Load() < start+2 && pages < 40; {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // storeCase is one behaviour of the TaskStore contract; each runs against
@@ -61,7 +61,7 @@ func newUser() string { return "user-" + uuid.NewString() }
 
 func ptr[T any](v T) *T { return &v }
 
-func mustCreate(tb testing.TB, s *Store, user string, nt service.NewTask) service.Task {
+func mustCreate(tb testing.TB, s *Store, user string, nt tasks.NewTask) tasks.Task {
 	tb.Helper()
 	task, err := s.CreateTask(testContext(tb), user, nt)
 	if err != nil {
@@ -70,7 +70,7 @@ func mustCreate(tb testing.TB, s *Store, user string, nt service.NewTask) servic
 	return task
 }
 
-func mustGet(tb testing.TB, s *Store, user, id string) service.Task {
+func mustGet(tb testing.TB, s *Store, user, id string) tasks.Task {
 	tb.Helper()
 	task, err := s.GetTask(testContext(tb), user, id)
 	if err != nil {
@@ -79,7 +79,7 @@ func mustGet(tb testing.TB, s *Store, user, id string) service.Task {
 	return task
 }
 
-func mustUpdate(tb testing.TB, s *Store, user, id string, p service.TaskPatch) service.Task {
+func mustUpdate(tb testing.TB, s *Store, user, id string, p tasks.TaskPatch) tasks.Task {
 	tb.Helper()
 	task, err := s.UpdateTask(testContext(tb), user, id, p)
 	if err != nil {
@@ -88,7 +88,7 @@ func mustUpdate(tb testing.TB, s *Store, user, id string, p service.TaskPatch) s
 	return task
 }
 
-func mustList(tb testing.TB, s *Store, user string, q service.ListQuery) service.TaskPage {
+func mustList(tb testing.TB, s *Store, user string, q tasks.ListQuery) tasks.TaskPage {
 	tb.Helper()
 	page, err := s.ListTasks(testContext(tb), user, q)
 	if err != nil {
@@ -98,9 +98,9 @@ func mustList(tb testing.TB, s *Store, user string, q service.ListQuery) service
 }
 
 // mustListAll walks every page of a list and returns its tasks.
-func mustListAll(tb testing.TB, s *Store, user string, q service.ListQuery) []service.Task {
+func mustListAll(tb testing.TB, s *Store, user string, q tasks.ListQuery) []tasks.Task {
 	tb.Helper()
-	var all []service.Task
+	var all []tasks.Task
 	for {
 		page := mustList(tb, s, user, q)
 		all = append(all, page.Tasks...)
@@ -114,13 +114,13 @@ func mustListAll(tb testing.TB, s *Store, user string, q service.ListQuery) []se
 	}
 }
 
-// wantKind fails unless err is a *service.Error of kind whose message
+// wantKind fails unless err is a *tasks.Error of kind whose message
 // carries no driver text.
-func wantKind(tb testing.TB, err error, kind service.ErrorKind) {
+func wantKind(tb testing.TB, err error, kind tasks.ErrorKind) {
 	tb.Helper()
-	var se *service.Error
+	var se *tasks.Error
 	if !errors.As(err, &se) {
-		tb.Fatalf("got error %v (%T), want a *service.Error of kind %v", err, err, kind)
+		tb.Fatalf("got error %v (%T), want a *tasks.Error of kind %v", err, err, kind)
 	}
 	if se.Kind != kind {
 		tb.Fatalf("got %v error %q, want kind %v", se.Kind, err, kind)
@@ -128,9 +128,9 @@ func wantKind(tb testing.TB, err error, kind service.ErrorKind) {
 	mustBeClientSafe(tb, se.Message)
 }
 
-func ids(tasks []service.Task) []string {
-	out := make([]string, len(tasks))
-	for i, t := range tasks {
+func ids(ts []tasks.Task) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
 		out[i] = t.ID
 	}
 	return out

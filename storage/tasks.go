@@ -4,36 +4,47 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
 // CreateTask stores a new task, or returns the task an earlier create of the
 // user with the same RequestID stored. Two creates racing with one request
 // id store one row: the unique (user_id, request_id) index decides, and the
 // loser reads the winner's task.
-func (s *Store) CreateTask(ctx context.Context, userID string, nt service.NewTask) (service.Task, error) {
+func (s *Store) CreateTask(ctx context.Context, userID string, nt tasks.NewTask) (tasks.Task, error) {
+	if err := tasks.CheckUserID(userID); err != nil {
+		return tasks.Task{}, err
+	}
+	nt, err := nt.Normalize()
+	if err != nil {
+		return tasks.Task{}, err
+	}
 	row, err := newRow(userID, nt)
 	if err != nil {
-		return service.Task{}, err
+		return tasks.Task{}, err
 	}
-	if s.postgres {
-		inserted, err := s.insertOnce(ctx, &row)
-		if err != nil || inserted {
-			return row.task(), err
-		}
-		// A create with the same request id stored its task first: the
-		// transaction below reads it.
+	// The common case, a new task, in one statement and one round trip
+	// (about 30% more creates per second on PostgreSQL than BEGIN, SET
+	// LOCAL, INSERT, COMMIT).
+	insert := s.writer.NewInsert().Model(row.stamped(time.Now())).On("CONFLICT (user_id, request_id) DO NOTHING")
+	n, err := s.exec(ctx, insert)
+	if err != nil {
+		return tasks.Task{}, err
 	}
+	if n == 1 {
+		return row.task(), nil
+	}
+	// A create with the same request id stored its task first: read it, in
+	// a transaction that stores the task after all should that one have
+	// been deleted meanwhile.
 	var out taskRow
 	err = s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
-		now := someTime(time.Now())
-		row.CreateTime, row.UpdateTime = now, now
+		row.stamped(time.Now())
 		res, err := tx.NewInsert().Model(&row).On("CONFLICT (user_id, request_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return err
@@ -51,151 +62,96 @@ func (s *Store) CreateTask(ctx context.Context, userID string, nt service.NewTas
 		return err
 	})
 	if err != nil {
-		return service.Task{}, err
+		return tasks.Task{}, err
 	}
 	return out.task(), nil
 }
 
-// insertOnce stores a new task on PostgreSQL in one message, "SET LOCAL
-// statement_timeout = N; INSERT … ON CONFLICT DO NOTHING", which PostgreSQL
-// runs as one implicit transaction: one round trip where BEGIN, SET LOCAL,
-// INSERT and COMMIT take four (about 30% more creates per second). It
-// reports false, having stored nothing, when a create of the user with the
-// same request id got there first.
-func (s *Store) insertOnce(ctx context.Context, row *taskRow) (bool, error) {
-	now := someTime(time.Now())
-	row.CreateTime, row.UpdateTime = now, now
-	insert := s.writer.NewInsert().Model(row).On("CONFLICT (user_id, request_id) DO NOTHING")
-	// The *sql.DB, not bun's: the text is formatted already (see query).
-	res, err := s.writer.DB.ExecContext(ctx, s.setTimeout(ctx)+"; "+insert.String())
-	if err != nil {
-		return false, s.translate(ctx, err)
-	}
-	// pgdriver reports the last statement's count: the INSERT's.
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, s.translate(ctx, err)
-	}
-	return n == 1, nil
-}
-
-// newRow checks and normalizes a new task into a row without its times.
-func newRow(userID string, nt service.NewTask) (taskRow, error) {
-	if err := checkUser(userID); err != nil {
-		return taskRow{}, err
-	}
-	title, err := checkTitle(nt.Title)
-	if err != nil {
-		return taskRow{}, err
-	}
-	if err := checkDescription(nt.Description); err != nil {
-		return taskRow{}, err
-	}
-	if err := checkPriority(nt.Priority); err != nil {
-		return taskRow{}, err
-	}
-	tags, err := checkTags(nt.Tags)
-	if err != nil {
-		return taskRow{}, err
-	}
-	var due dbTime
-	if nt.DueTime != nil {
-		if due, err = checkTime("due_time", *nt.DueTime); err != nil {
-			return taskRow{}, err
-		}
-	}
-	requestID, err := checkRequestID(nt.RequestID)
-	if err != nil {
-		return taskRow{}, err
-	}
+// newRow makes the row of a normalized new task, without its times.
+func newRow(userID string, nt tasks.NewTask) (taskRow, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
-		return taskRow{}, service.WrapError(service.KindInternal, err, "cannot make an id")
+		return taskRow{}, tasks.WrapError(tasks.KindInternal, err, "cannot make an id")
+	}
+	var requestID *string
+	if nt.RequestID != "" {
+		requestID = &nt.RequestID
 	}
 	return taskRow{
 		UserID:      userID,
 		ID:          id.String(),
-		Title:       title,
+		Title:       nt.Title,
 		Description: nt.Description,
 		Priority:    int16(nt.Priority),
-		Tags:        tags,
-		DueTime:     due,
+		Tags:        tagList(nt.Tags),
+		DueTime:     timeOrNull(nt.DueTime),
 		Version:     1,
 		RequestID:   requestID,
 	}, nil
 }
 
+// stamped sets r's create and update times to now and returns r.
+func (r *taskRow) stamped(now time.Time) *taskRow {
+	r.CreateTime = someTime(now)
+	r.UpdateTime = r.CreateTime
+	return r
+}
+
 // GetTask returns one of the user's tasks.
-func (s *Store) GetTask(ctx context.Context, userID, id string) (service.Task, error) {
-	if err := checkUser(userID); err != nil {
-		return service.Task{}, err
+func (s *Store) GetTask(ctx context.Context, userID, id string) (tasks.Task, error) {
+	if err := tasks.CheckUserID(userID); err != nil {
+		return tasks.Task{}, err
 	}
-	id, ok := parseID(id)
+	id, ok := tasks.ParseUUID(id)
 	if !ok {
-		return service.Task{}, notFound()
+		return tasks.Task{}, tasks.ErrNotFound()
 	}
 	var rows []taskRow
 	if err := s.query(ctx, s.reader.NewSelect().Model(&rows).Where("t.user_id = ? AND t.id = ?", userID, id), &rows); err != nil {
-		return service.Task{}, err
+		return tasks.Task{}, err
 	}
 	if len(rows) == 0 {
-		return service.Task{}, notFound()
+		return tasks.Task{}, tasks.ErrNotFound()
 	}
 	return rows[0].task(), nil
 }
 
-// selectForUpdate reads a task and, on PostgreSQL, locks its row until the
-// transaction ends. (An SQLite write transaction holds the database's write
-// lock from its start.)
-func (s *Store) selectForUpdate(db bun.IDB, userID, id string, row *taskRow) *bun.SelectQuery {
-	q := db.NewSelect().Model(row).Where("t.user_id = ? AND t.id = ?", userID, id)
-	if s.postgres {
-		q = q.For("UPDATE")
-	}
-	return q
-}
-
-// scanTask runs q and reports a missing row as NotFound.
-func scanTask(ctx context.Context, q *bun.SelectQuery) error {
-	err := q.Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound()
-	}
-	return err
-}
-
 // UpdateTask applies a patch in one transaction. The row is read with a
-// lock (FOR UPDATE; on SQLite the transaction holds the write lock from its
-// start), so concurrent updates apply one after the other and none is lost.
-// A patch that changes no value writes nothing and returns the task as it
-// is, etag and update_time unchanged.
-func (s *Store) UpdateTask(ctx context.Context, userID, id string, p service.TaskPatch) (service.Task, error) {
-	if err := checkUser(userID); err != nil {
-		return service.Task{}, err
+// lock (see dialect.lockRow), so concurrent updates apply one after the
+// other and none is lost. A patch that changes no value writes nothing and
+// returns the task as it is, etag and update_time unchanged.
+func (s *Store) UpdateTask(ctx context.Context, userID, id string, p tasks.TaskPatch) (tasks.Task, error) {
+	if err := tasks.CheckUserID(userID); err != nil {
+		return tasks.Task{}, err
 	}
-	id, ok := parseID(id)
+	id, ok := tasks.ParseUUID(id)
 	if !ok {
-		return service.Task{}, notFound()
+		return tasks.Task{}, tasks.ErrNotFound()
 	}
-	patch, err := checkPatch(p)
+	p, err := p.Normalize()
 	if err != nil {
-		return service.Task{}, err
+		return tasks.Task{}, err
 	}
 	var out taskRow
 	err = s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
 		var cur taskRow
-		if err := scanTask(ctx, s.selectForUpdate(tx, userID, id, &cur)); err != nil {
+		err := s.dialect.lockRow(tx.NewSelect().Model(&cur).Where("t.user_id = ? AND t.id = ?", userID, id)).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return tasks.ErrNotFound()
+		case err != nil:
 			return err
+		case p.ETag != "" && p.ETag != etag(cur.Version):
+			return tasks.ErrETagMismatch()
 		}
-		if p.ETag != "" && p.ETag != etag(cur.Version) {
-			return service.Errorf(service.KindConflict, "the task has changed since its etag was read")
-		}
-		next, changed := patch.apply(cur, time.Now())
+		next, changed := p.Apply(cur.task(), time.Now())
 		if !changed {
 			out = cur
 			return nil
 		}
-		res, err := tx.NewUpdate().Model(&next).
+		row := cur.withValues(next)
+		row.Version++
+		res, err := tx.NewUpdate().Model(&row).
 			Column("title", "description", "completed", "priority", "tags",
 				"due_time", "update_time", "complete_time", "version").
 			Where("t.user_id = ? AND t.id = ? AND t.version = ?", userID, id, cur.Version).
@@ -206,126 +162,24 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id string, p service.Tas
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return errors.Join(err, errRetry)
 		}
-		out = next
+		out = row
 		return nil
 	})
 	if err != nil {
-		return service.Task{}, err
+		return tasks.Task{}, err
 	}
 	return out.task(), nil
-}
-
-// rowPatch is a checked and normalized service.TaskPatch.
-type rowPatch struct {
-	title, description *string
-	completed          *bool
-	priority           *int16
-	tags               *tagList
-	due                *dbTime // a NULL dbTime clears the due time
-}
-
-func checkPatch(p service.TaskPatch) (rowPatch, error) {
-	var out rowPatch
-	if p.Empty() {
-		return out, invalid("the update changes nothing")
-	}
-	if p.DueTime != nil && p.ClearDueTime {
-		return out, invalid("due_time and clear_due_time cannot be combined")
-	}
-	if p.Title != nil {
-		title, err := checkTitle(*p.Title)
-		if err != nil {
-			return out, err
-		}
-		out.title = &title
-	}
-	if p.Description != nil {
-		if err := checkDescription(*p.Description); err != nil {
-			return out, err
-		}
-		out.description = p.Description
-	}
-	out.completed = p.Completed
-	if p.Priority != nil {
-		if err := checkPriority(*p.Priority); err != nil {
-			return out, err
-		}
-		pr := int16(*p.Priority)
-		out.priority = &pr
-	}
-	if p.Tags != nil {
-		tags, err := checkTags(*p.Tags)
-		if err != nil {
-			return out, err
-		}
-		out.tags = &tags
-	}
-	switch {
-	case p.DueTime != nil:
-		due, err := checkTime("due_time", *p.DueTime)
-		if err != nil {
-			return out, err
-		}
-		out.due = &due
-	case p.ClearDueTime:
-		out.due = &dbTime{}
-	}
-	return out, nil
-}
-
-// apply returns cur with the patch applied and whether any value changed.
-// A changed row gets a new version and an update_time after cur's (even
-// when clocks disagree), and complete_time follows completed.
-func (p rowPatch) apply(cur taskRow, now time.Time) (taskRow, bool) {
-	next := cur
-	if p.title != nil {
-		next.Title = *p.title
-	}
-	if p.description != nil {
-		next.Description = *p.description
-	}
-	if p.priority != nil {
-		next.Priority = *p.priority
-	}
-	if p.tags != nil {
-		next.Tags = *p.tags
-	}
-	if p.due != nil {
-		next.DueTime = *p.due
-	}
-	if p.completed != nil {
-		next.Completed = *p.completed
-	}
-	changed := next.Title != cur.Title || next.Description != cur.Description ||
-		next.Priority != cur.Priority || !slices.Equal(next.Tags, cur.Tags) ||
-		next.DueTime != cur.DueTime || next.Completed != cur.Completed
-	if !changed {
-		return cur, false
-	}
-	stamp := someTime(now)
-	if !stamp.T.After(cur.UpdateTime.T) {
-		stamp = someTime(cur.UpdateTime.T.Add(time.Microsecond))
-	}
-	next.UpdateTime = stamp
-	next.Version++
-	if next.Completed != cur.Completed {
-		next.CompleteTime = dbTime{}
-		if next.Completed {
-			next.CompleteTime = stamp
-		}
-	}
-	return next, true
 }
 
 // DeleteTask removes one of the user's tasks; with an etag, only while it
 // is the current one.
 func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) error {
-	if err := checkUser(userID); err != nil {
+	if err := tasks.CheckUserID(userID); err != nil {
 		return err
 	}
-	id, ok := parseID(id)
+	id, ok := tasks.ParseUUID(id)
 	if !ok {
-		return notFound()
+		return tasks.ErrNotFound()
 	}
 	return s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewDelete().Model((*taskRow)(nil)).Where("t.user_id = ? AND t.id = ?", userID, id)
@@ -344,7 +198,7 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) err
 			return err
 		}
 		if etagWant == "" {
-			return notFound()
+			return tasks.ErrNotFound()
 		}
 		exists, err := tx.NewSelect().Model((*taskRow)(nil)).
 			Where("t.user_id = ? AND t.id = ?", userID, id).Exists(ctx)
@@ -352,8 +206,8 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) err
 		case err != nil:
 			return err
 		case exists:
-			return service.Errorf(service.KindConflict, "the task has changed since its etag was read")
+			return tasks.ErrETagMismatch()
 		}
-		return notFound()
+		return tasks.ErrNotFound()
 	})
 }

@@ -14,15 +14,16 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/example/tasks"
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
 	"github.com/example/tasks/service"
 )
 
 // panickingStore stands for a bug in a handler's dependency.
-type panickingStore struct{ service.TaskStore }
+type panickingStore struct{ tasks.TaskStore }
 
-func (panickingStore) GetTask(context.Context, string, string) (service.Task, error) {
+func (panickingStore) GetTask(context.Context, string, string) (tasks.Task, error) {
 	panic("bug: nil map")
 }
 
@@ -42,7 +43,7 @@ func TestPanicAnsweredInternal(t *testing.T) {
 		validator: validator,
 		authenticate: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				next.ServeHTTP(w, r.WithContext(service.WithUser(r.Context(), service.User{ID: "u"})))
+				next.ServeHTTP(w, r.WithContext(tasks.WithUser(r.Context(), tasks.User{ID: "u"})))
 			})
 		},
 		health:          newHealthMonitor(func(context.Context) error { return nil }, time.Second, logger),

@@ -44,7 +44,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	handler := routes{
 		store:           store,
 		validator:       validator,
-		authenticate:    verifier.Middleware(publicPaths()),
+		authenticate:    service.Authenticate(verifier, publicPaths(), logger),
 		health:          health,
 		logger:          logger,
 		corsOrigins:     cfg.CORSOrigins,

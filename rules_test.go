@@ -1,4 +1,4 @@
-package service
+package tasks
 
 import (
 	"slices"
@@ -32,8 +32,8 @@ func TestNormalizeTagsDuplicates(t *testing.T) {
 func TestNormalizeTitle(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{"  a b  ": "a b", "\u00a0x\u3000": "x", "x": "x"} {
-		if got := NormalizeTitle(in); got != want {
-			t.Errorf("NormalizeTitle(%q) = %q, want %q", in, got, want)
+		if got, err := normalizeTitle(in); err != nil || got != want {
+			t.Errorf("normalizeTitle(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 }

@@ -1,6 +1,10 @@
-package service
+package tasks
 
-import "context"
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+)
 
 // User is the authenticated caller.
 type User struct {
@@ -19,4 +23,17 @@ func WithUser(ctx context.Context, u User) context.Context {
 func UserFrom(ctx context.Context) (User, bool) {
 	u, ok := ctx.Value(userKey{}).(User)
 	return u, ok && u.ID != ""
+}
+
+// CheckUserID rejects a user id a store cannot keep. Authentication never
+// lets an empty one through, so that is a bug (Internal), not a bad
+// request.
+func CheckUserID(id string) error {
+	switch {
+	case id == "":
+		return Errorf(KindInternal, "no user")
+	case utf8.RuneCountInString(id) > MaxUserIDLen, strings.ContainsRune(id, 0):
+		return Errorf(KindInvalid, "user id is too long")
+	}
+	return nil
 }

@@ -1,24 +1,26 @@
-package service
+package tasks
 
 import "context"
 
 // TaskStore keeps every user's tasks. Each method acts for one user only:
 // another user's task is reported exactly like one that does not exist.
-// Errors are *Error values with the kinds documented on each method.
+// Errors are *Error values with the kinds documented on each method; every
+// store checks its input with the Normalize methods, whoever calls it.
 type TaskStore interface {
 	// CreateTask stores a new task. With a RequestID the user already used,
 	// it stores nothing and returns the task that first request created.
-	// Invalid: duplicate tags (after lower-casing) or out-of-range values.
+	// Invalid: what NewTask.Normalize rejects.
 	CreateTask(ctx context.Context, userID string, t NewTask) (Task, error)
 	// GetTask returns a task, or NotFound.
 	GetTask(ctx context.Context, userID, id string) (Task, error)
-	// ListTasks returns one page. Invalid: a page token that is not one this
-	// store issued for the same user, filter and order.
+	// ListTasks returns one page. Invalid: what ListQuery.Normalize
+	// rejects, or a page token that is not one this store issued for the
+	// same user, filter and order.
 	ListTasks(ctx context.Context, userID string, q ListQuery) (TaskPage, error)
-	// UpdateTask applies a patch in one transaction and returns the task as
-	// it is afterwards. NotFound; Conflict when the patch's ETag is stale
-	// (nothing changes); Invalid when the patch is empty or has duplicate
-	// tags.
+	// UpdateTask applies a patch (TaskPatch.Apply) in one transaction and
+	// returns the task as it is afterwards. NotFound; Conflict when the
+	// patch's ETag is stale (nothing changes); Invalid: what
+	// TaskPatch.Normalize rejects.
 	UpdateTask(ctx context.Context, userID, id string, p TaskPatch) (Task, error)
 	// DeleteTask removes a task. NotFound; Conflict when etag is not empty
 	// and stale (nothing is deleted).

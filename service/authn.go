@@ -1,29 +1,40 @@
-package auth
+package service
 
 import (
+	"log/slog"
 	"net/http"
 	"path"
 	"strings"
 
 	"connectrpc.com/connect"
 
-	"github.com/example/tasks/service"
+	"github.com/example/tasks"
 )
 
-// Middleware returns net/http middleware that lets a request through only
-// with a valid bearer token, and puts its caller into the request context
-// (service.WithUser) for handlers to read with service.UserFrom. It runs
-// before the Connect handlers, so an anonymous request is refused before
-// its body is read, with an error in the caller's protocol (Connect, gRPC
-// or gRPC-Web, via connect.NewErrorWriter) or a plain 401 for anything
-// else.
+// Authenticator decides who sent a request; auth.Verifier is one. Errors
+// are *tasks.Error values: Unauthenticated, or Unavailable when it cannot
+// tell yet.
+type Authenticator interface {
+	Authenticate(r *http.Request) (tasks.User, error)
+}
+
+// Authenticate returns net/http middleware that lets a request through
+// only when a authenticates it, and puts its caller into the request
+// context (tasks.WithUser) for handlers to read with tasks.UserFrom. It
+// runs before the Connect handlers, so an anonymous request is refused
+// before its body is read, with an error in the caller's protocol (Connect,
+// gRPC or gRPC-Web, via connect.NewErrorWriter) or a plain 401 for
+// anything else.
 //
 // public is the explicit allow-list of paths that need no token: an entry
 // ending in "/" is a prefix (a whole service, e.g.
-// "/grpc.health.v1.Health/"); any other entry is an exact path. CORS preflights (OPTIONS with
-// Access-Control-Request-Method) also pass, since browsers never send
-// credentials on them. The list is copied.
-func (v *Verifier) Middleware(public []string) func(http.Handler) http.Handler {
+// "/grpc.health.v1.Health/"); any other entry is an exact path. CORS
+// preflights (OPTIONS with Access-Control-Request-Method) also pass, since
+// browsers never send credentials on them. The list is copied. Refusals
+// are logged at debug level, with their cause but never the token: a
+// stream of them is normal on the internet, and the client already got
+// its answer.
+func Authenticate(a Authenticator, public []string, logger *slog.Logger) func(http.Handler) http.Handler {
 	allow := newPathList(public)
 	errw := connect.NewErrorWriter()
 	return func(next http.Handler) http.Handler {
@@ -32,30 +43,20 @@ func (v *Verifier) Middleware(public []string) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			user, err := v.authenticate(r)
+			user, err := a.Authenticate(r)
 			if err != nil {
-				v.refuse(errw, w, r, err)
+				cerr := ConnectError(err)
+				logger.DebugContext(r.Context(), "auth: request refused", "path", r.URL.Path, "code", cerr.Code().String(), "err", err)
+				refuse(errw, w, r, cerr)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(service.WithUser(r.Context(), user)))
+			next.ServeHTTP(w, r.WithContext(tasks.WithUser(r.Context(), user)))
 		})
 	}
 }
 
-func (v *Verifier) authenticate(r *http.Request) (service.User, error) {
-	token, ok := BearerToken(r.Header)
-	if !ok {
-		return service.User{}, errInvalid("no single Authorization: Bearer header")
-	}
-	return v.Verify(r.Context(), token)
-}
-
-// refuse writes err in the request's protocol. It logs the cause at debug
-// level (never the token), because a stream of refusals is normal on the
-// internet and the client already got its answer.
-func (v *Verifier) refuse(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, err error) {
-	cerr := service.ConnectError(err)
-	v.log.DebugContext(r.Context(), "auth: request refused", "path", r.URL.Path, "code", cerr.Code().String(), "err", err)
+// refuse writes cerr in the request's protocol.
+func refuse(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, cerr *connect.Error) {
 	if cerr.Code() == connect.CodeUnauthenticated {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}

@@ -1,0 +1,92 @@
+package tasks
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The rules a task's values follow, shared by NewTask, TaskPatch and
+// ListQuery. The schema checks most of them before a request gets here;
+// they are checked again so that a store is never handed what it cannot
+// keep, whoever calls it.
+
+func normalizeTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	switch {
+	case title == "":
+		return "", FieldErrorf("title", "title must not be empty")
+	case utf8.RuneCountInString(title) > MaxTitleLen:
+		return "", FieldErrorf("title", "title must be at most %d characters", MaxTitleLen)
+	case strings.ContainsRune(title, 0):
+		return "", FieldErrorf("title", "title must not contain NUL characters")
+	}
+	return title, nil
+}
+
+func checkDescription(d string) error {
+	switch {
+	case utf8.RuneCountInString(d) > MaxDescriptionLen:
+		return FieldErrorf("description", "description must be at most %d characters", MaxDescriptionLen)
+	case strings.ContainsRune(d, 0):
+		return FieldErrorf("description", "description must not contain NUL characters")
+	}
+	return nil
+}
+
+func checkPriority(field string, p Priority) error {
+	if !p.Valid() {
+		return FieldErrorf(field, "priority %d is not a defined value", p)
+	}
+	return nil
+}
+
+// NormalizeTags returns tags as they are stored: lower-cased, in the order
+// given. Two tags that are equal once lower-cased are an Invalid error: the
+// caller almost certainly meant one tag, and silently dropping one would
+// hide that. An empty list is nil.
+func NormalizeTags(tags []string) ([]string, error) {
+	if len(tags) > MaxTags {
+		return nil, FieldErrorf("tags", "at most %d tags", MaxTags)
+	}
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	out := make([]string, len(tags))
+	seen := make(map[string]struct{}, len(tags))
+	for i, t := range tags {
+		t = NormalizeTag(t)
+		if _, dup := seen[t]; dup {
+			return nil, FieldErrorf("tags", "tag %q appears more than once", t)
+		}
+		seen[t] = struct{}{}
+		out[i] = t
+	}
+	for _, t := range out {
+		if n := utf8.RuneCountInString(t); n < 1 || n > MaxTagLen || strings.ContainsRune(t, 0) {
+			return nil, FieldErrorf("tags", "tag %q must be 1 to %d characters", t, MaxTagLen)
+		}
+	}
+	return out, nil
+}
+
+// NormalizeTag returns a tag as it is stored and compared: lower-cased.
+func NormalizeTag(tag string) string { return strings.ToLower(tag) }
+
+// TimePrecision is what every store keeps of a time (PostgreSQL keeps
+// microseconds). Times are rounded to it before they are stored, so what a
+// write returns is what a later read returns.
+const TimePrecision = time.Microsecond
+
+// RoundTime returns t as a store keeps it: rounded to TimePrecision, in
+// UTC.
+func RoundTime(t time.Time) time.Time { return t.Round(TimePrecision).UTC() }
+
+// checkTime rejects times outside what a protobuf Timestamp can hold
+// (years 1 to 9999) and rounds the rest.
+func checkTime(field string, t time.Time) (time.Time, error) {
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, FieldErrorf(field, "%s is out of range", field)
+	}
+	return RoundTime(t), nil
+}

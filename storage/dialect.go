@@ -1,0 +1,69 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+	bundialect "github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/example/tasks"
+)
+
+// dialect is everything PostgreSQL and SQLite do differently, behind one
+// seam: dialect_postgres.go and dialect_sqlite.go each implement it, and
+// nothing else in the package asks which database it is on.
+type dialect interface {
+	// name is "postgres" or "sqlite", for logs.
+	name() string
+	// bound bounds one operation by timeout (or the caller's deadline, if
+	// sooner). It returns the context to run it with and, when the
+	// database enforces the bound itself, the statement that must open
+	// the operation's transaction (or precede its single statement in the
+	// same message); "" when there is none.
+	bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, string)
+	// lockRow makes a read inside a write transaction lock the row it
+	// reads until the transaction ends.
+	lockRow(q *bun.SelectQuery) *bun.SelectQuery
+	// beginMigration is what opens a migration's transaction: it must
+	// also serialize migrations of replicas starting at once.
+	beginMigration(timeout time.Duration) []string
+	// txID identifies the current transaction of db's one connection, so
+	// a migration can check its statements all ran in one.
+	txID(ctx context.Context, db bun.IDB) (int64, error)
+
+	// hasTag is the list filter on one tag, with one placeholder.
+	hasTag() string
+	// containsText is the list filter on a text query (lower-cased), with
+	// placeholder ?0: a literal substring of the title or description,
+	// case-insensitive.
+	containsText() string
+	// dueKey is the sort key of DUE_TIME_ASC: the due time, with tasks
+	// without one last. The due-time index is on this same expression.
+	dueKey() string
+
+	// appendTime, appendInfinity and appendTags write a value into SQL
+	// (see dbTime, infinity and tagList).
+	appendTime(b []byte, t time.Time) []byte
+	appendInfinity(b []byte) []byte
+	appendTags(gen schema.QueryGen, b []byte, tags []string) ([]byte, error)
+
+	// classify says what a driver error of this database means, ok false
+	// when err is not one.
+	classify(err error) (kind tasks.ErrorKind, msg string, ok bool)
+	// retryable reports whether a transaction that failed with err (a
+	// driver error) may succeed when tried again.
+	retryable(err error) bool
+}
+
+// dialects are the databases the store knows.
+var dialects = []dialect{postgresDialect{}, sqliteDialect{}}
+
+// dialectOf returns the dialect of the bun query a value is written into.
+func dialectOf(gen schema.QueryGen) dialect {
+	if gen.Dialect().Name() == bundialect.SQLite {
+		return sqliteDialect{}
+	}
+	return postgresDialect{}
+}

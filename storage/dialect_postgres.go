@@ -1,0 +1,142 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/example/tasks"
+)
+
+// postgresDialect is PostgreSQL, directly or through PgBouncer in
+// transaction pooling mode: no session state may outlive a transaction.
+type postgresDialect struct{}
+
+func (postgresDialect) name() string { return "postgres" }
+
+// bound returns SET LOCAL statement_timeout: the timeout, or what is left
+// of the caller's deadline when that is shorter. pgdriver only closes its
+// socket when the deadline passes, which a backend waiting for a lock does
+// not notice; the server-side timeout makes the database stop working on a
+// call nobody waits for any more. It is LOCAL, to the transaction (or the
+// one message a single statement goes in): a session setting would stay
+// on a server connection that PgBouncer hands to other clients, and
+// PgBouncer rejects it as a startup parameter.
+func (postgresDialect) bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, string) {
+	d := timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(deadline))
+	}
+	// 0 would mean no timeout at all.
+	return ctx, func() {}, "SET LOCAL statement_timeout = " + strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+}
+
+func (postgresDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q.For("UPDATE") }
+
+// migrationLockKey is the PostgreSQL advisory lock that serializes
+// migrations of replicas starting at once (an arbitrary constant).
+const migrationLockKey int64 = 0x7461736b73_6d6967 // "tasksmig"
+
+// beginMigration takes a transaction-level advisory lock: a session-level
+// one would not do, since through PgBouncer in transaction mode the session
+// is not ours between transactions.
+func (postgresDialect) beginMigration(timeout time.Duration) []string {
+	return []string{
+		"BEGIN",
+		fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds()),
+		fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+	}
+}
+
+func (postgresDialect) txID(ctx context.Context, db bun.IDB) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, "SELECT txid_current()").Scan(&id)
+	return id, err
+}
+
+func (postgresDialect) hasTag() string { return "? = ANY(t.tags)" }
+
+// containsText is a position search, not LIKE: the query is literal, %, _
+// and \ included, with nothing to escape.
+func (postgresDialect) containsText() string {
+	return "(strpos(lower(t.title), ?0) > 0 OR strpos(lower(t.description), ?0) > 0)"
+}
+
+func (postgresDialect) dueKey() string { return "COALESCE(t.due_time, 'infinity'::timestamptz)" }
+
+func (postgresDialect) appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '\'')
+	b = t.UTC().AppendFormat(b, "2006-01-02 15:04:05.999999-07:00")
+	return append(b, "'::timestamptz"...)
+}
+
+func (postgresDialect) appendInfinity(b []byte) []byte {
+	return append(b, "'infinity'::timestamptz"...)
+}
+
+func (postgresDialect) appendTags(gen schema.QueryGen, b []byte, tags []string) ([]byte, error) {
+	b, err := pgdialect.Array(tags).AppendQuery(gen, b)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, "::text[]"...), nil
+}
+
+// classify knows PostgreSQL's errors by their SQLSTATE, and pgdriver's
+// failures to set up TLS, which it reports as text only.
+func (postgresDialect) classify(err error) (tasks.ErrorKind, string, bool) {
+	var pgErr pgdriver.Error
+	switch {
+	case errors.As(err, &pgErr):
+		kind, msg := sqlStateKind(pgErr.Field('C'))
+		return kind, msg, true
+	case strings.HasPrefix(err.Error(), "pgdriver: TLS handshake failed"),
+		strings.Contains(err.Error(), errNoServerTLS):
+		return tasks.KindUnavailable, msgUnavailable, true
+	}
+	return 0, "", false
+}
+
+// sqlStateKind maps a PostgreSQL SQLSTATE to an error kind.
+// https://www.postgresql.org/docs/current/errcodes-appendix.html
+func sqlStateKind(code string) (tasks.ErrorKind, string) {
+	class := code[:min(2, len(code))]
+	switch {
+	case code == "40001", code == "40P01": // serialization failure, deadlock (after retries)
+		return tasks.KindUnavailable, msgBusy
+	case code == "23505": // unique violation
+		return tasks.KindConflict, msgConflict
+	case code == "57014": // query canceled: statement_timeout
+		return tasks.KindDeadline, msgTimeout
+	case class == "23", class == "22": // integrity constraint, data exception
+		return tasks.KindInvalid, msgRejected
+	case code == "55P03", // lock not available
+		code == "25006", // read-only transaction: a standby, or a failover under way
+		class == "08",   // connection exception (PgBouncer reports its own errors so too)
+		class == "28",   // invalid authorization
+		class == "53",   // insufficient resources: too many connections, out of memory or disk
+		class == "57",   // operator intervention: shutdown, cannot connect now
+		class == "58",   // system error
+		code == "3D000": // the database does not exist
+		return tasks.KindUnavailable, msgUnavailable
+	}
+	return tasks.KindInternal, msgInternal
+}
+
+// retryable: a serialization failure or a deadlock.
+func (postgresDialect) retryable(err error) bool {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		code := pgErr.Field('C')
+		return code == "40001" || code == "40P01"
+	}
+	return false
+}
