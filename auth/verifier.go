@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 	"unicode/utf8"
@@ -103,7 +104,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (tasks.User, error)
 	}
 	sub := tok.Subject()
 	if !validSubject(sub) {
-		return tasks.User{}, errInvalid("sub empty or longer than 255 characters")
+		return tasks.User{}, errInvalid(fmt.Sprintf("sub empty or longer than %d characters", tasks.MaxUserIDLen))
 	}
 	v.cache.put(token, sub, exp.Add(v.skew), now)
 	return tasks.User{ID: sub}, nil

@@ -127,8 +127,10 @@ func mustToken(tb testing.TB, sub string, now time.Time) string {
 }
 
 // TestAuthenticateProtocols calls through a Connect, a Connect JSON, a gRPC
-// and a gRPC-Web client and checks each gets its protocol's error, with the
-// ErrorInfo reason, before the handler or the body is touched.
+// and a gRPC-Web client and checks each gets the caller through, or its
+// protocol's error with the verifier's message and the ErrorInfo reason,
+// before the handler or the body is touched. Which headers and tokens the
+// verifier accepts is auth's TestAuthenticate.
 func TestAuthenticateProtocols(t *testing.T) {
 	t.Parallel()
 	v := mustHMACVerifier(t)
@@ -150,13 +152,10 @@ func TestAuthenticateProtocols(t *testing.T) {
 		wantSub string
 		wantMsg string
 	}{
-		{name: "HS256", auth: []string{"Bearer " + good}, wantSub: "user-1"},
-		{name: "scheme in lower case", auth: []string{"bearer " + good}, wantSub: "user-1"},
+		{name: "valid", auth: []string{"Bearer " + good}, wantSub: "user-1"},
 		{name: "no header", wantMsg: "invalid token"},
 		{name: "expired", auth: []string{"Bearer " + expired}, wantMsg: "token expired"},
-		{name: "Basic scheme", auth: []string{"Basic dXNlcjpwYXNz"}, wantMsg: "invalid token"},
 		{name: "two headers", auth: []string{"Bearer " + good, "Bearer " + good}, wantMsg: "invalid token"},
-		{name: "over 8 KiB", auth: []string{"Bearer " + strings.Repeat("a", auth.MaxTokenBytes+1)}, wantMsg: "invalid token"},
 	}
 	for _, p := range protocols {
 		for _, c := range cases {

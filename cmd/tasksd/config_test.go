@@ -81,6 +81,19 @@ func TestParseConfigErrors(t *testing.T) {
 		{env: map[string]string{"TLS_CERT_FILE": "cert.pem"}, want: "TLS_KEY_FILE go together"},
 		{env: map[string]string{"CORS_ALLOWED_ORIGINS": "app.example.com"}, want: "CORS_ALLOWED_ORIGINS"},
 		{env: map[string]string{"AUTH_CLOCK_SKEW": "-5s"}, want: "AUTH_CLOCK_SKEW"},
+		{env: map[string]string{"AUTH_CLOCK_SKEW": "x"}, want: "AUTH_CLOCK_SKEW"},
+		{env: map[string]string{"PORT": "abc"}, want: `LISTEN_ADDR: bad port in ":abc"`},
+		{env: map[string]string{"LISTEN_ADDR": " ", "PORT": "x"}, want: `LISTEN_ADDR: bad port in ":x"`},
+		{env: map[string]string{"SHUTDOWN_TIMEOUT": "0"}, want: "SHUTDOWN_TIMEOUT"},
+		{env: map[string]string{"HEALTH_INTERVAL": "x"}, want: "HEALTH_INTERVAL"},
+		{env: map[string]string{"MAX_REQUEST_BYTES": "1023"}, want: "MAX_REQUEST_BYTES"},
+		{env: map[string]string{"DB_MAX_CONNS": "1.5"}, want: "DB_MAX_CONNS"},
+		{env: map[string]string{"DATA_DIR": "  "}, want: "DATA_DIR: must not be empty"},
+		{args: []string{"-data-dir", ""}, want: "DATA_DIR: must not be empty"},
+		{env: map[string]string{"TLS_KEY_FILE": "key.pem"}, want: "TLS_CERT_FILE and TLS_KEY_FILE go together"},
+		{args: []string{"-call-timeout", "soon"}, want: `CALL_TIMEOUT: want a positive duration like 5s, got "soon"`},
+		{env: map[string]string{"CALL_TIMEOUT": "1s"}, args: []string{"-call-timeout=0"}, want: "CALL_TIMEOUT"},
+		{args: []string{"-log-format=xml"}, want: "LOG_FORMAT"},
 		{args: []string{"-no-such-flag"}, want: "no-such-flag"},
 		{args: []string{"stray"}, want: "unexpected argument"},
 	} {
@@ -100,7 +113,7 @@ func TestSettingsDocumented(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range settings {
+		for _, s := range new(config).settings("") {
 			if !strings.Contains(string(data), s.env) {
 				t.Errorf("%s does not mention %s", file, s.env)
 			}

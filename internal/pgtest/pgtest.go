@@ -95,16 +95,7 @@ func startCluster() (*Cluster, error) {
 		}
 		return connect(u, nil)
 	}
-	l, u, err := startLocal(nil)
-	if err != nil {
-		return nil, err
-	}
-	c, err := connect(u, l)
-	if err != nil {
-		l.stop()
-		return nil, err
-	}
-	return c, nil
+	return Start()
 }
 
 func connect(admin *url.URL, l *local) (*Cluster, error) {

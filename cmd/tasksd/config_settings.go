@@ -1,0 +1,49 @@
+package main
+
+import "strings"
+
+// setting is one configuration value, declared once: its environment
+// variable names it everywhere (the flag, README.md, .env.example and every
+// error message), and parse stores its value in a config field.
+type setting struct {
+	env   string
+	def   string
+	usage string
+	parse parser
+}
+
+// flag is the setting's command-line flag, derived so that it cannot drift
+// from the variable: LISTEN_ADDR is -listen-addr.
+func (s setting) flag() string {
+	return strings.ToLower(strings.ReplaceAll(s.env, "_", "-"))
+}
+
+// settings lists every setting, each bound to its field of c; listenDefault
+// is LISTEN_ADDR's value when it is unset. README.md's configuration table
+// and .env.example list the same settings (TestSettingsDocumented).
+func (c *config) settings(listenDefault string) []setting {
+	return []setting{
+		{"LISTEN_ADDR", "", "host:port to listen on; default :$PORT if PORT is set, else :8080 (dev: localhost:8080)", listenAddr(&c.ListenAddr, listenDefault)},
+		{"DATA_DIR", "data", "directory for the embedded SQLite database and the dev secret", required(&c.DataDir)},
+		{"DATABASE_URL", "", "postgres://… for PostgreSQL, or an SQLite path or file: URL; empty: SQLite in DATA_DIR", str(&c.DatabaseURL)},
+		{"DB_MAX_CONNS", "10", "PostgreSQL connection pool size", positiveInt(&c.DBMaxConns)},
+		{"DB_STATEMENT_TIMEOUT", "5s", "server-side limit on each SQL statement", duration(&c.StatementTimeout)},
+		{"AUTH_JWKS_URL", "", "JWKS of the token issuer, e.g. https://app.example.com/api/auth/jwks", str(&c.JWKSURL)},
+		{"AUTH_JWT_SECRET", "", "HMAC secret for HS256/384/512 tokens (at least 32 bytes)", str(&c.JWTSecret)},
+		{"AUTH_ISSUER", "", "required iss claim, when set", str(&c.Issuer)},
+		{"AUTH_AUDIENCE", "", "required aud claim, when set", str(&c.Audience)},
+		{"AUTH_CLOCK_SKEW", "30s", "allowed clock skew for exp, nbf and iat", nonNegativeDuration(&c.ClockSkew)},
+		{"CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the API", origins(&c.CORSOrigins)},
+		{"TLS_CERT_FILE", "", "TLS certificate (PEM); with TLS_KEY_FILE serves HTTPS and gRPC over TLS", str(&c.TLSCertFile)},
+		{"TLS_KEY_FILE", "", "TLS private key (PEM)", str(&c.TLSKeyFile)},
+		{"LOG_LEVEL", "info", "debug, info, warn or error", logLevel(&c.LogLevel)},
+		{"LOG_FORMAT", "text", "text or json", oneOf(&c.LogFormat, "text", "json")},
+		{"MAX_REQUEST_BYTES", "1048576", "largest request message accepted; larger is ResourceExhausted", bytesAtLeast(&c.MaxRequestBytes, 1024)},
+		{"MAX_IN_FLIGHT", "256", "TaskService calls served at once; more are answered Unavailable at once", positiveInt(&c.MaxInFlight)},
+		{"CALL_TIMEOUT", "30s", "deadline of a call whose client sets none", duration(&c.CallTimeout)},
+		{"SHUTDOWN_TIMEOUT", "20s", "how long in-flight calls may finish after SIGINT/SIGTERM", duration(&c.ShutdownTimeout)},
+		{"HEALTH_INTERVAL", "2s", "how often the database is pinged for health and readiness", duration(&c.HealthInterval)},
+		{"DEBUG_ADDR", "", "host:port for a separate pprof listener (/debug/pprof/); empty: off. Never expose it", optionalAddr(&c.DebugAddr)},
+		{"READY_FILE", "", "once listening, write {\"url\": …, \"pid\": …} to this file, for scripts and tests that start the server", str(&c.ReadyFile)},
+	}
+}
