@@ -72,12 +72,12 @@ test-go:
 	go test -count=1 ./...
 
 # The web client: type-check, then its tests against the real server (built
-# from this tree by the tests themselves).
+# from this tree by the tests themselves, through web-client/harness).
 test-web: deps
 	cd web-client && npm test
 
-# The Next.js reference app in Chromium: builds the client, the app and
-# tasksd itself, starts PostgreSQL, the API and `next start`.
+# The Next.js reference app in Chromium: builds the client, the app, tasksd
+# and pgtest itself, starts PostgreSQL (cmd/pgtest), the API and `next start`.
 test-app: deps
 	cd web-client/app && npm test
 

@@ -1,59 +1,45 @@
-// The two servers of the stack: the Go API (tasksd, built from this
-// repository) and this Next.js app, each started on 127.0.0.1 and waited for.
+// The two servers of the stack: the Go API (tasksd, started by the shared
+// harness in ../../harness) configured for this app, and this Next.js app,
+// each started on 127.0.0.1 and waited for.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run, start, waitFor, type Child } from "./processes";
+import { run, start, waitFor, type Child } from "../../harness/processes.js";
+import { startTasksd } from "../../harness/tasksd.js";
 
 export const appDir = fileURLToPath(new URL("..", import.meta.url));
-export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 const basePath = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
 
-/** Builds ./cmd/tasksd into dir. */
-export async function buildTasksd(dir: string, logDir: string): Promise<string> {
-  const bin = join(dir, "tasksd");
-  await run("go build ./cmd/tasksd", "go", ["build", "-o", bin, "./cmd/tasksd"], {
-    cwd: repoRoot,
-    env: process.env,
-    logFile: join(logDir, "go-build.log"),
-  });
-  return bin;
-}
-
-export interface TasksdOptions {
+export interface ApiOptions {
   /** postgres://… or empty for the embedded SQLite database in dataDir. */
   databaseUrl?: string;
   dataDir: string;
   /** The app's base URL: its JWKS is trusted, and it is the token's iss and aud. */
   appUrl: string;
+  /** A directory of this run, for the API's ready file. */
+  workDir: string;
   logDir: string;
   listenAddr?: string;
 }
 
-/** Starts `tasksd serve` and resolves once it prints the URL it listens on. */
-export async function startTasksd(bin: string, o: TasksdOptions, track: (child: Child) => void): Promise<string> {
-  // Only what the server needs: nothing from the caller's shell leaks in.
-  const env: Record<string, string | undefined> = {
-    PATH: basePath,
-    LISTEN_ADDR: o.listenAddr ?? "127.0.0.1:0",
-    DATA_DIR: o.dataDir,
-    AUTH_JWKS_URL: `${o.appUrl}/api/auth/jwks`,
-    AUTH_ISSUER: o.appUrl,
-    AUTH_AUDIENCE: o.appUrl,
-    CORS_ALLOWED_ORIGINS: o.appUrl,
-    LOG_LEVEL: process.env.TASKSD_LOG_LEVEL ?? "warn",
-    ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
-  };
-  let url: string | undefined;
-  const child = start("tasksd", bin, ["serve"], {
-    env,
-    logFile: join(o.logDir, "tasksd.log"),
-    onLine: (line) => {
-      url ??= /^tasksd listening on (https?:\/\/\S+)$/.exec(line.trim())?.[1];
+/** Starts the API (bin, a built tasksd) to trust this app's tokens; resolves to its URL once it listens. */
+export async function startApi(bin: string, o: ApiOptions, track: (child: Child) => void): Promise<string> {
+  const { url, child } = await startTasksd(bin, {
+    settings: {
+      LISTEN_ADDR: o.listenAddr,
+      DATA_DIR: o.dataDir,
+      DATABASE_URL: o.databaseUrl,
+      AUTH_JWKS_URL: `${o.appUrl}/api/auth/jwks`,
+      AUTH_ISSUER: o.appUrl,
+      AUTH_AUDIENCE: o.appUrl,
+      CORS_ALLOWED_ORIGINS: o.appUrl,
+      LOG_LEVEL: process.env.TASKSD_LOG_LEVEL,
     },
+    dir: o.workDir,
+    logFile: join(o.logDir, "tasksd.log"),
   });
   track(child);
-  return waitFor("tasksd to listen", async () => url, { timeoutMs: 30_000, child });
+  return url;
 }
 
 /** Builds the client package's dist/ (`npm run build` in ..), which the app imports. */

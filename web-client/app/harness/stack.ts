@@ -2,12 +2,14 @@
 // wired together on free loopback ports. The browser tests and
 // `npm run stack` both start it from here.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startPostgres, type Postgres } from "./postgres";
-import { freePort, type Child } from "./processes";
-import { buildApp, buildClient, buildTasksd, startApp, startTasksd } from "./servers";
+import pg from "pg";
+import { buildCommands } from "../../harness/build.js";
+import { startPostgres, type Postgres } from "../../harness/postgres.js";
+import { freePort, type Child } from "../../harness/processes.js";
+import { makeWorkDir } from "../../harness/workdir.js";
+import { buildApp, buildClient, startApi, startApp } from "./servers";
 
 export interface Stack {
   appUrl: string;
@@ -41,34 +43,33 @@ export interface StackOptions {
   apiPort?: number;
 }
 
-const tempPrefix = "tasks-app-";
-
 export async function startStack(o: StackOptions): Promise<Stack> {
-  await removeStale();
   await mkdir(o.logDir, { recursive: true });
-  const workDir = await mkdtemp(join(tmpdir(), tempPrefix));
-  await writeFile(join(workDir, "owner.pid"), String(process.pid));
+  const workDir = await makeWorkDir("tasks-app-");
   const dataDir = o.dataDir ?? workDir;
   await mkdir(dataDir, { recursive: true });
 
   const children: Child[] = [];
-  let pg: Postgres | undefined;
+  let cluster: Postgres | undefined;
   const stop = async () => {
     // Reverse order: the app, then the API, then the database.
     for (const child of children.reverse()) await child.stop();
-    await pg?.stop();
+    await cluster?.stop();
     await rm(workDir, { recursive: true, force: true });
   };
 
   try {
-    // The slow parts at once: the app's build, the Go build, initdb.
-    const [, tasksd, cluster] = await Promise.all([
-      o.dev ? buildClient(o.logDir) : o.build ? buildApp(o.logDir) : Promise.resolve(),
-      buildTasksd(workDir, o.logDir),
-      o.tasksDatabase === "postgres" ? startPostgres(workDir, o.logDir) : Promise.resolve(undefined),
+    // The slow parts at once: the app's build, and the Go build followed by
+    // PostgreSQL's initdb and start.
+    const goBuild = buildCommands(workDir, ["tasksd", "pgtest"], join(o.logDir, "go-build.log"));
+    const startCluster = async (pgtest: string) =>
+      (cluster = await startPostgres(pgtest, { dir: workDir, logFile: join(o.logDir, "pgtest.log") }));
+    const [, { tasksd }, started] = await Promise.all([
+      o.dev ? buildClient(o.logDir) : o.build ? buildApp(o.logDir) : undefined,
+      goBuild,
+      o.tasksDatabase === "postgres" ? goBuild.then(({ pgtest }) => startCluster(pgtest)) : undefined,
     ]);
-    pg = cluster;
-    const databaseUrl = pg ? await pg.createDatabase("tasks") : undefined;
+    const databaseUrl = started ? await createDatabase(started, "tasks") : undefined;
 
     const appPort = o.appPort ?? (await freePort());
     const appUrl = `http://127.0.0.1:${appPort}`;
@@ -76,10 +77,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // cannot fetch its keys; it fetches them again when the first token
     // names a key it lacks.
     const track = (child: Child) => children.push(child);
-    const apiUrl = await startTasksd(tasksd, {
+    const apiUrl = await startApi(tasksd, {
       databaseUrl,
       dataDir,
       appUrl,
+      workDir,
       logDir: o.logDir,
       ...(o.apiPort ? { listenAddr: `127.0.0.1:${o.apiPort}` } : {}),
     }, track);
@@ -93,10 +95,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     };
     await startApp(app, track);
     const moveAuthToPostgres = async () => {
-      if (!pg) throw new Error("the stack runs no PostgreSQL");
+      if (!cluster) throw new Error("the stack runs no PostgreSQL");
       const running = children.pop()!; // the app is the last one started
       await running.stop();
-      const authDatabase = await pg.createDatabase("auth");
+      const authDatabase = await createDatabase(cluster, "auth");
       await startApp({ ...app, authDatabase }, track);
       return authDatabase;
     };
@@ -120,23 +122,14 @@ async function authSecret(dataDir: string): Promise<string> {
   }
 }
 
-// Removes the temporary directories of runs that were killed before they
-// could clean up (their processes died with them: see processes.ts).
-async function removeStale(): Promise<void> {
-  for (const name of await readdir(tmpdir())) {
-    if (!name.startsWith(tempPrefix)) continue;
-    const dir = join(tmpdir(), name);
-    const owner = Number(await readFile(join(dir, "owner.pid"), "utf8").catch(() => "0"));
-    if (!(owner > 0) || alive(owner)) continue; // no pid yet: a run that is just starting
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
+// createDatabase makes an empty database in the cluster and returns its URL.
+async function createDatabase(cluster: Postgres, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: cluster.url });
+  await client.connect();
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    await client.query(`create database "${name}"`);
+  } finally {
+    await client.end();
   }
+  return cluster.databaseUrl(name);
 }

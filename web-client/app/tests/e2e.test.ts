@@ -20,6 +20,8 @@ import {
   expectText,
   expectTitles,
   newTaskForm,
+  overviewTitles,
+  routeTasks,
   signIn,
   signUp,
   submitNewTask,
@@ -324,6 +326,60 @@ describe("the app in Chromium", { skip }, () => {
       await taskRow(a, "Buy milk").waitFor();
       assert.ok(!(await titles(a)).includes("Bob's secret plan"));
       assert.ok(!(await titles(b)).some((t) => t !== "Bob's secret plan"));
+    });
+
+    // Server code calling the API as the signed-in user
+    // (src/lib/tasks.server.ts, connect-node): a server component and a
+    // route handler.
+    const aliceTitles = ["Water plants", "Read book", "Call plumber", "Write quarterly report", "Buy milk"];
+
+    it("renders the signed-in user's tasks in a server component, and no one else's", async () => {
+      await a.goto(`${stack.appUrl}/overview`);
+      assert.equal(await a.getByTestId("overview-count").textContent(), "5 tasks");
+      assert.deepEqual(await overviewTitles(a), aliceTitles);
+      // The HTML as the server sent it holds the list: rendered there.
+      const html = await (await a.request.get(`${stack.appUrl}/overview`)).text();
+      for (const title of aliceTitles) assert.ok(html.includes(title), `the server's HTML lacks ${title}`);
+      await screenshot(a, "overview");
+
+      await b.goto(`${stack.appUrl}/overview`);
+      assert.equal(await b.getByTestId("overview-count").textContent(), "1 task");
+      assert.deepEqual(await overviewTitles(b), ["Bob's secret plan"]);
+    });
+
+    it("serves the signed-in user's tasks as JSON from a route handler, and no one else's", async () => {
+      const alices = await routeTasks(a, stack.appUrl, 2);
+      assert.deepEqual(alices.totals, [5, 5, 5], "three pages of two");
+      assert.deepEqual(alices.tasks.map((t) => t.title), aliceTitles);
+      // The API's JSON form (toJson): enum names, lower-cased tags.
+      const milk = alices.tasks.find((t) => t.title === "Buy milk");
+      assert.deepEqual(
+        { id: milk?.id, priority: milk?.priority, tags: milk?.tags, completed: milk?.completed },
+        { id: aliceTaskId, priority: "PRIORITY_HIGH", tags: ["home", "errands"], completed: true },
+      );
+
+      const bobs = await routeTasks(b, stack.appUrl, 50);
+      assert.deepEqual(bobs.tasks.map((t) => t.title), ["Bob's secret plan"]);
+      assert.deepEqual(bobs.totals, [1]);
+
+      // The API's InvalidArgument is a 400 with its reason; so is a page size that is no number.
+      const negative = await a.request.get(`${stack.appUrl}/api/tasks?pageSize=-1`);
+      assert.equal(negative.status(), 400);
+      assert.deepEqual(await negative.json(), { error: "VALIDATION_ERROR" });
+      const junk = await a.request.get(`${stack.appUrl}/api/tasks?pageSize=many`);
+      assert.equal(junk.status(), 400);
+      assert.deepEqual(await junk.json(), { error: "INVALID_REQUEST" });
+    });
+
+    it("tells a signed-out visitor to sign in, on the server component's page and with a 401 from the route handler", async () => {
+      const c = await newPage();
+      await c.goto(`${stack.appUrl}/overview`);
+      await c.getByTestId("overview-signed-out").getByText("sign in").waitFor();
+      assert.equal(await c.getByTestId("overview-task").count(), 0);
+      const res = await c.request.get(`${stack.appUrl}/api/tasks`);
+      assert.equal(res.status(), 401);
+      assert.deepEqual(await res.json(), { error: "UNAUTHORIZED" });
+      await screenshot(c, "overview-signed-out");
     });
 
     it("signs Alice out and back in", async () => {

@@ -112,3 +112,36 @@ export function watchCreates(page: Page): { count(): number } {
   });
   return { count: () => n };
 }
+
+/** The titles the server-rendered overview (/overview) lists, in order. */
+export async function overviewTitles(page: Page): Promise<string[]> {
+  return page.getByTestId("overview-task").allTextContents();
+}
+
+/** A task as the route handler (/api/tasks) returns it: the API's JSON form (toJson). */
+export interface TaskJson {
+  id: string;
+  title: string;
+  priority?: string;
+  tags?: string[];
+  completed?: boolean;
+}
+
+/**
+ * Every page of GET /api/tasks?pageSize=… with page's cookies (its signed-in
+ * user), following nextPageToken; returns the tasks and each page's totalSize.
+ */
+export async function routeTasks(page: Page, appUrl: string, pageSize: number): Promise<{ tasks: TaskJson[]; totals: number[] }> {
+  const tasks: TaskJson[] = [];
+  const totals: number[] = [];
+  let token = "";
+  do {
+    const res = await page.request.get(`${appUrl}/api/tasks?pageSize=${pageSize}&pageToken=${encodeURIComponent(token)}`);
+    if (res.status() !== 200) throw new Error(`GET /api/tasks: ${res.status()} ${await res.text()}`);
+    const body = (await res.json()) as { tasks?: TaskJson[]; nextPageToken?: string; totalSize?: number };
+    tasks.push(...(body.tasks ?? []));
+    totals.push(body.totalSize ?? 0);
+    token = body.nextPageToken ?? "";
+  } while (token !== "");
+  return { tasks, totals };
+}

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
+import { tasksApiUrl } from "@/lib/api-url";
 import { currentUser } from "@/lib/session";
 import { Providers } from "./providers";
 import { SignOutButton } from "./sign-out-button";
@@ -15,7 +16,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   // Rendered per request: the API's URL is read at run time, not baked into
   // the build, and the header shows who is signed in.
   await connection();
-  const apiUrl = process.env.TASKS_API_URL ?? "http://localhost:8080";
+  const apiUrl = tasksApiUrl();
   const user = await currentUser();
   return (
     <html lang="en">
@@ -26,7 +27,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </a>
           {user ? (
             <span className="who">
-              <span data-testid="current-user">{user.email}</span> <SignOutButton />
+              <a href="/overview">Overview</a> <span data-testid="current-user">{user.email}</span> <SignOutButton />
             </span>
           ) : null}
         </header>

@@ -1,7 +1,7 @@
 // Child processes the tests and `npm run stack` run: started so they die with
 // this process even when it is killed (setpriv's parent-death signal), logged
 // to a file, and stopped as a whole process group.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { createServer } from "node:net";
 
@@ -12,11 +12,7 @@ export interface StartOptions {
   env: Record<string, string | undefined>;
   /** Where stdout and stderr go (appended); the last lines are kept for errors too. */
   logFile: string;
-  /** Run as this OS user (PostgreSQL refuses root); only when this process is root. */
-  user?: { name: string; uid: number; gid: number };
-  /** The signal that asks for a graceful stop. */
-  stopSignal?: NodeJS.Signals;
-  /** Called with each line of stdout. */
+  /** Called with each line of output (stdout and stderr), e.g. to echo it. */
   onLine?: (line: string) => void;
 }
 
@@ -28,7 +24,6 @@ export class Child {
   constructor(
     readonly name: string,
     readonly proc: ChildProcess,
-    private readonly stopSignal: NodeJS.Signals,
   ) {
     this.exited = new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) resolve();
@@ -55,7 +50,7 @@ export class Child {
   /** Asks the process to stop, then kills its whole group after graceMs. */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running || this.proc.pid === undefined) return;
-    signalGroup(this.proc.pid, this.stopSignal);
+    signalGroup(this.proc.pid, "SIGTERM"); // tasksd, pgtest and next all stop gracefully on it
     const timer = setTimeout(() => signalGroup(this.proc.pid!, "SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
@@ -75,11 +70,7 @@ export function start(name: string, command: string, args: string[], opts: Start
   const wrapper: string[] = [];
   if (setpriv) {
     // Dies with this process: SIGKILL when the parent goes, however it goes.
-    wrapper.push(setpriv, "--pdeathsig", "KILL");
-    if (opts.user && process.getuid?.() === 0) {
-      wrapper.push("--reuid", String(opts.user.uid), "--regid", String(opts.user.gid), "--clear-groups");
-    }
-    wrapper.push("--");
+    wrapper.push(setpriv, "--pdeathsig", "KILL", "--");
   }
   const [file, ...rest] = [...wrapper, command, ...args];
   const log = createWriteStream(opts.logFile, { flags: "a" });
@@ -88,22 +79,19 @@ export function start(name: string, command: string, args: string[], opts: Start
     env: opts.env as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; a child needs none
     detached: true, // its own process group, so stop() reaches its children too
     stdio: ["ignore", "pipe", "pipe"],
-    ...(!setpriv && opts.user && process.getuid?.() === 0 ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
   });
-  const child = new Child(name, proc, opts.stopSignal ?? "SIGTERM");
-  let partial = "";
-  proc.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    log.write(chunk);
-    child.record(chunk);
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) opts.onLine?.(line);
-  });
-  proc.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-    log.write(chunk);
-    child.record(chunk);
-  });
-  proc.once("exit", () => log.end());
+  const child = new Child(name, proc);
+  for (const stream of [proc.stdout!, proc.stderr!]) {
+    let partial = "";
+    stream.setEncoding("utf8").on("data", (chunk: string) => {
+      log.write(chunk);
+      child.record(chunk);
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) opts.onLine?.(line);
+    });
+  }
+  proc.once("close", () => log.end()); // after the last output: "exit" may come first
   return child;
 }
 
@@ -155,15 +143,4 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
     });
   });
-}
-
-/** The OS user PostgreSQL runs as when this process is root (it refuses root), else undefined. */
-export function postgresUser(): { name: string; uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
-    return { name: "postgres", uid: id("-u"), gid: id("-g") };
-  } catch {
-    throw new Error("running as root needs a postgres OS user (apt-get install postgresql-15)");
-  }
 }

@@ -1,16 +1,18 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorReason, ListTasksResponseSchema } from "@example/tasks-client";
-import { tasks } from "../../../lib/tasks.server";
+import { tasks } from "@/lib/tasks.server";
 
-// A route handler that proxies ListTasks as plain JSON.
+// A route handler that proxies ListTasks as plain JSON, as the signed-in
+// user (src/lib/tasks.server.ts): GET /api/tasks?pageSize=20&pageToken=…
 export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  const pageSize = Number(url.searchParams.get("pageSize") ?? 20);
+  if (!Number.isInteger(pageSize)) {
+    return Response.json({ error: "INVALID_REQUEST" }, { status: 400 }); // not a number the API could take
+  }
   try {
-    const res = await tasks.listTasks({
-      pageSize: Number(url.searchParams.get("pageSize") ?? 20),
-      pageToken: url.searchParams.get("pageToken") ?? "",
-    });
+    const res = await tasks.listTasks({ pageSize, pageToken: url.searchParams.get("pageToken") ?? "" });
     // toJson, not Response.json(res): messages may hold bigints and enums.
     return Response.json(toJson(ListTasksResponseSchema, res));
   } catch (err) {
