@@ -6,7 +6,7 @@
 // the ready file, and runs until SIGINT or SIGTERM, then stops the cluster
 // and removes its files. The cluster also dies if pgtest is killed.
 //
-//	pgtest -ready-file PATH [-c name=value]...
+//	pgtest -ready-file PATH [-log PATH] [-c name=value]...
 package main
 
 import (
@@ -42,15 +42,16 @@ func (s *settings) Set(v string) error { *s = append(*s, v); return nil }
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("pgtest", flag.ContinueOnError)
 	ready := fs.String("ready-file", "", "where to write {\"url\", \"pid\"} once the cluster accepts connections (required)")
+	logFile := fs.String("log", "", "where the server logs (appended to); default: inside the cluster's directory, removed with it")
 	var extra settings
 	fs.Var(&extra, "c", "a server setting name=value, as postgres -c takes it; repeatable")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *ready == "" || fs.NArg() > 0 {
-		return errors.New("usage: pgtest -ready-file PATH [-c name=value]...")
+		return errors.New("usage: pgtest -ready-file PATH [-log PATH] [-c name=value]...")
 	}
-	cluster, err := pgtest.Start(extra...)
+	cluster, err := pgtest.Start(pgtest.Options{Settings: extra, LogFile: *logFile})
 	if err != nil {
 		return err
 	}

@@ -35,10 +35,11 @@ func TestServesUntilCancelled(t *testing.T) {
 		}
 		t.Skipf("no PostgreSQL server binaries: %v", err)
 	}
-	ready := filepath.Join(t.TempDir(), "pg.json")
+	dir := t.TempDir()
+	ready, log := filepath.Join(dir, "pg.json"), filepath.Join(dir, "postgres.log")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-ready-file", ready, "-c", "work_mem=7MB"}) }()
+	go func() { done <- run(ctx, []string{"-ready-file", ready, "-log", log, "-c", "work_mem=7MB"}) }()
 	waitCtx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer stop()
 	info, err := readyfile.Wait(waitCtx, ready, nil)
@@ -63,5 +64,9 @@ func TestServesUntilCancelled(t *testing.T) {
 	}
 	if _, err := os.Stat(ready); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ready file left behind: %v", err)
+	}
+	// The server's log outlives the cluster.
+	if data, err := os.ReadFile(log); err != nil || !strings.Contains(string(data), "database system is ready to accept connections") {
+		t.Errorf("server log %s: %v\n%s", log, err, data)
 	}
 }

@@ -133,7 +133,7 @@ func startBouncer(c *Cluster) (*Bouncer, error) {
 				return nil, err
 			}
 		}
-		proc, err := startProcess(dir, "pgbouncer.log", cred, bin, filepath.Join(dir, "pgbouncer.ini"))
+		proc, err := startProcess(dir, filepath.Join(dir, "pgbouncer.log"), cred, bin, filepath.Join(dir, "pgbouncer.ini"))
 		if err != nil {
 			cleanup()
 			return nil, err

@@ -36,10 +36,9 @@ type local struct {
 }
 
 // startLocal creates a cluster in a temporary directory and starts it on a
-// free loopback port, with settings ("name=value") added to the server's
-// own. PostgreSQL refuses to run as root, so as root the server runs as the
-// postgres OS user.
-func startLocal(settings []string) (*local, *url.URL, error) {
+// free loopback port, as o adjusts it. PostgreSQL refuses to run as root,
+// so as root the server runs as the postgres OS user.
+func startLocal(o Options) (*local, *url.URL, error) {
 	for _, bin := range []string{"initdb", "postgres"} {
 		if _, err := os.Stat(filepath.Join(binDir(), bin)); err != nil {
 			return nil, nil, fmt.Errorf("no %s in %s (set PGTEST_BINDIR)", bin, binDir())
@@ -87,10 +86,14 @@ func startLocal(settings []string) (*local, *url.URL, error) {
 			// A throwaway cluster needs no durability.
 			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		}
-		for _, setting := range settings {
+		for _, setting := range o.Settings {
 			args = append(args, "-c", setting)
 		}
-		proc, err := startProcess(dir, "postgres.log", cred, filepath.Join(binDir(), "postgres"), args...)
+		logPath := o.LogFile
+		if logPath == "" {
+			logPath = filepath.Join(dir, "postgres.log")
+		}
+		proc, err := startProcess(dir, logPath, cred, filepath.Join(binDir(), "postgres"), args...)
 		if err != nil {
 			l.stop()
 			return nil, nil, err
@@ -206,9 +209,8 @@ type process struct {
 	sig  syscall.Signal // asks for a fast shutdown
 }
 
-func startProcess(dir, logName string, cred *syscall.Credential, name string, args ...string) (*process, error) {
-	logPath := filepath.Join(dir, logName)
-	logFile, err := os.Create(logPath)
+func startProcess(dir, logPath string, cred *syscall.Credential, name string, args ...string) (*process, error) {
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}

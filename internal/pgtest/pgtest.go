@@ -95,7 +95,7 @@ func startCluster() (*Cluster, error) {
 		}
 		return connect(u, nil)
 	}
-	return Start()
+	return Start(Options{})
 }
 
 func connect(admin *url.URL, l *local) (*Cluster, error) {

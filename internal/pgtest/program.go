@@ -5,13 +5,21 @@ import (
 	"path/filepath"
 )
 
+// Options adjust the cluster Start makes.
+type Options struct {
+	// Settings ("name=value") are added to the server's own.
+	Settings []string
+	// LogFile is where the server logs (appended to); empty means a file in
+	// the cluster's directory, removed with it.
+	LogFile string
+}
+
 // Start starts a cluster for a program rather than a test binary (the
 // pgtest command, which the TypeScript harnesses and `make bench` run): a
-// fresh initdb on a free loopback port, as the tests get, with settings
-// ("name=value") added to the server's. Stop it with Stop; it also dies
-// with the calling process.
-func Start(settings ...string) (*Cluster, error) {
-	l, u, err := startLocal(settings)
+// fresh initdb on a free loopback port, as the tests get. Stop it with
+// Stop; it also dies with the calling process.
+func Start(o Options) (*Cluster, error) {
+	l, u, err := startLocal(o)
 	if err != nil {
 		return nil, err
 	}

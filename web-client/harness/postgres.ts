@@ -18,7 +18,10 @@ export interface Postgres {
 export interface PostgresOptions {
   /** A directory of this run, for the ready file. */
   dir: string;
+  /** pgtest's own output. */
   logFile: string;
+  /** The server's log, kept after the cluster is gone. */
+  serverLogFile: string;
   /** Server settings ("name=value"), added to pgtest's own. */
   settings?: string[];
 }
@@ -32,7 +35,7 @@ const stopGraceMs = 15_000;
 /** Starts pgtest (its binary) and resolves once the cluster accepts connections. */
 export async function startPostgres(pgtest: string, o: PostgresOptions): Promise<Postgres> {
   const readyFile = join(o.dir, "pgtest.ready.json");
-  const args = ["-ready-file", readyFile, ...(o.settings ?? []).flatMap((s) => ["-c", s])];
+  const args = ["-ready-file", readyFile, "-log", o.serverLogFile, ...(o.settings ?? []).flatMap((s) => ["-c", s])];
   const env = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     TMPDIR: process.env.TMPDIR,

@@ -43,8 +43,10 @@ export function errorReason(err: unknown): ErrorReason | undefined {
 }
 
 /**
- * The schema rules a request broke, from the error's buf.validate.Violations
- * detail; empty for any other error. Present with reason VALIDATION_ERROR.
+ * The rules a request broke, from the error's buf.validate.Violations
+ * detail; empty for any other error. Present with reason VALIDATION_ERROR
+ * (the schema's rules), and with INVALID_REQUEST when a rule only the server
+ * checks names a field (tags that repeat once lower-cased; `rule` is empty).
  */
 export function fieldViolations(err: unknown): FieldViolation[] {
   if (!(err instanceof ConnectError)) {

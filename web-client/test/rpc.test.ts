@@ -308,13 +308,26 @@ describe.each(Object.keys(protocols))("%s", (protocol) => {
     for (const v of fieldViolations(err)) {
       expect(v.message).not.toBe("");
     }
-    // Duplicate tags are a server rule, not a schema one.
+    // Duplicate tags are a server rule, not a schema one: INVALID_REQUEST,
+    // with a violation naming the field (no rule id), so a form shows it
+    // beside the tags.
     const duplicate = await expectError(
       () => client.createTask({ title: "t", tags: ["Work", "work"] }),
       Code.InvalidArgument,
       "INVALID_REQUEST",
     );
-    expect(fieldViolations(duplicate)).toEqual([]);
+    expect(fieldViolations(duplicate)).toEqual([
+      { field: "tags", rule: "", message: 'tag "work" appears more than once' },
+    ]);
+    const task = (await client.createTask({ title: "t" })).task!;
+    const duplicateUpdate = await expectError(
+      () => client.updateTask({ id: task.id, tags: { values: ["Work", "work"] } }),
+      Code.InvalidArgument,
+      "INVALID_REQUEST",
+    );
+    expect(fieldViolations(duplicateUpdate)).toEqual([
+      { field: "tags.values", rule: "", message: 'tag "work" appears more than once' },
+    ]);
   });
 });
 

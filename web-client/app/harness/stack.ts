@@ -63,7 +63,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // PostgreSQL's initdb and start.
     const goBuild = buildCommands(workDir, ["tasksd", "pgtest"], join(o.logDir, "go-build.log"));
     const startCluster = async (pgtest: string) =>
-      (cluster = await startPostgres(pgtest, { dir: workDir, logFile: join(o.logDir, "pgtest.log") }));
+      (cluster = await startPostgres(pgtest, {
+        dir: workDir,
+        logFile: join(o.logDir, "pgtest.log"),
+        serverLogFile: join(o.logDir, "postgres.log"),
+      }));
     const [, { tasksd }, started] = await Promise.all([
       o.dev ? buildClient(o.logDir) : o.build ? buildApp(o.logDir) : undefined,
       goBuild,

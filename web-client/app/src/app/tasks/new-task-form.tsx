@@ -3,7 +3,6 @@
 import { useMutation } from "@connectrpc/connect-query";
 import {
   CreateTaskRequestSchema,
-  errorReason,
   fieldViolations,
   TaskService,
   validate,
@@ -39,7 +38,7 @@ export function NewTaskForm() {
       setRequestId(newRequestId());
       await invalidate();
     },
-    onError: (err, request: CreateInit) => setErrors(serverErrors(err, request)),
+    onError: (err) => setErrors(serverErrors(err)),
   });
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -86,18 +85,13 @@ export function NewTaskForm() {
 }
 
 /**
- * Where a failed create's problems go. Schema rules arrive as field
- * violations (VALIDATION_ERROR). The one other InvalidArgument a create can
- * get is INVALID_REQUEST for tags that repeat once lower-cased (API.md), a
- * check only the server makes; it names no field, so it goes under tags
- * when the request had tags.
+ * Where a failed create's problems go: next to the fields the server's
+ * violations name (the schema's rules, VALIDATION_ERROR, and the server's
+ * own, such as tags that repeat once lower-cased, INVALID_REQUEST), or under
+ * the form.
  */
-function serverErrors(err: unknown, request: CreateInit): FieldErrors {
+function serverErrors(err: unknown): FieldErrors {
   const violations = fieldViolations(err);
   if (violations.length > 0) return errorsByField(violations);
-  const message = errorMessage(err);
-  if (errorReason(err) === "INVALID_REQUEST" && (request.tags?.length ?? 0) > 0) {
-    return { tags: [message] };
-  }
-  return { form: [message] };
+  return { form: [errorMessage(err)] };
 }

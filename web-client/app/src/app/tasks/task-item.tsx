@@ -85,12 +85,9 @@ export function TaskItem({ task }: { task: Task }) {
       setProblem("");
       await invalidate();
     },
-    onError: (err, request: UpdateInit) => {
+    onError: (err) => {
       const found = onFailure(err);
-      // Tags that repeat once lower-cased: INVALID_REQUEST, naming no field.
-      if (!found.tags && request.tags && errorReason(err) === "INVALID_REQUEST") {
-        setErrors({ tags: found.form ?? [] });
-      } else if (editing) {
+      if (editing) {
         setErrors(found);
       } else {
         setProblem((found.form ?? []).join(" "));

@@ -1,0 +1,111 @@
+package service
+
+import (
+	"bytes"
+	"cmp"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/tasks"
+)
+
+// The handler tests serve NewTaskServiceHandler as cmd/tasksd mounts it:
+// behind LimitInFlight and Authenticate (the real verifier, with the HMAC
+// secret of authn_test.go), on an in-process server that speaks HTTP/1.1
+// and cleartext HTTP/2, as the real one does.
+
+const (
+	testCallTimeout     = time.Minute
+	testMaxRequestBytes = 64 << 10
+	testMaxInFlight     = 64
+)
+
+// sharedValidator compiles the schema's rules once for every test server.
+var sharedValidator = sync.OnceValues(NewValidator)
+
+// apiServer is a running test server.
+type apiServer struct {
+	url  string // http://host:port
+	addr string // host:port
+	logs *logBuffer
+}
+
+// serveOptions change the server from its defaults.
+type serveOptions struct {
+	maxInFlight int           // 0: testMaxInFlight
+	callTimeout time.Duration // 0: testCallTimeout
+	// around, when set, wraps the handler LimitInFlight returns, to see
+	// calls leave it.
+	around func(http.Handler) http.Handler
+	// withoutAuthenticate leaves Authenticate out, as a wiring mistake
+	// would.
+	withoutAuthenticate bool
+}
+
+func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServer {
+	tb.Helper()
+	validator, err := sharedValidator()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	path, api := NewTaskServiceHandler(store, Config{
+		Logger:          logger,
+		Validator:       validator,
+		MaxRequestBytes: testMaxRequestBytes,
+		CallTimeout:     cmp.Or(opts.callTimeout, testCallTimeout),
+	})
+	limited := LimitInFlight(api, cmp.Or(opts.maxInFlight, testMaxInFlight))
+	if opts.around != nil {
+		limited = opts.around(limited)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, limited)
+	var h http.Handler = mux
+	if !opts.withoutAuthenticate {
+		h = Authenticate(mustHMACVerifier(tb), nil, logger)(mux)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	return &apiServer{url: srv.URL, addr: srv.Listener.Addr().String(), logs: logs}
+}
+
+// logBuffer collects a server's log lines; handlers write while tests
+// read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// mustContain fails unless the log holds every one of parts.
+func (b *logBuffer) mustContain(tb testing.TB, parts ...string) {
+	tb.Helper()
+	logs := b.String()
+	for _, p := range parts {
+		if !strings.Contains(logs, p) {
+			tb.Errorf("log lacks %q:\n%s", p, logs)
+		}
+	}
+}
