@@ -65,7 +65,7 @@ func (q ListQuery) Normalize() (ListQuery, error) {
 	if err := checkPriority("priority", f.Priority); err != nil {
 		return q, err
 	}
-	f.Tag = NormalizeTag(f.Tag)
+	f.Tag = normalizeTag(f.Tag)
 	if utf8.RuneCountInString(f.Query) > MaxQueryLen {
 		return q, FieldErrorf("query", "query must be at most %d characters", MaxQueryLen)
 	}

@@ -55,7 +55,7 @@ func (p TaskPatch) Normalize() (TaskPatch, error) {
 		}
 	}
 	if p.Tags != nil {
-		tags, err := NormalizeTags(*p.Tags)
+		tags, err := normalizeTags(*p.Tags)
 		if err != nil {
 			return p, err
 		}

@@ -41,11 +41,11 @@ func checkPriority(field string, p Priority) error {
 	return nil
 }
 
-// NormalizeTags returns tags as they are stored: lower-cased, in the order
+// normalizeTags returns tags as they are stored: lower-cased, in the order
 // given. Two tags that are equal once lower-cased are an Invalid error: the
 // caller almost certainly meant one tag, and silently dropping one would
 // hide that. An empty list is nil.
-func NormalizeTags(tags []string) ([]string, error) {
+func normalizeTags(tags []string) ([]string, error) {
 	if len(tags) > MaxTags {
 		return nil, FieldErrorf("tags", "at most %d tags", MaxTags)
 	}
@@ -55,7 +55,7 @@ func NormalizeTags(tags []string) ([]string, error) {
 	out := make([]string, len(tags))
 	seen := make(map[string]struct{}, len(tags))
 	for i, t := range tags {
-		t = NormalizeTag(t)
+		t = normalizeTag(t)
 		if _, dup := seen[t]; dup {
 			return nil, FieldErrorf("tags", "tag %q appears more than once", t)
 		}
@@ -70,8 +70,8 @@ func NormalizeTags(tags []string) ([]string, error) {
 	return out, nil
 }
 
-// NormalizeTag returns a tag as it is stored and compared: lower-cased.
-func NormalizeTag(tag string) string { return strings.ToLower(tag) }
+// normalizeTag returns a tag as it is stored and compared: lower-cased.
+func normalizeTag(tag string) string { return strings.ToLower(tag) }
 
 // TimePrecision is what every store keeps of a time (PostgreSQL keeps
 // microseconds). Times are rounded to it before they are stored, so what a

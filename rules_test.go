@@ -7,14 +7,14 @@ import (
 
 func TestNormalizeTags(t *testing.T) {
 	t.Parallel()
-	got, err := NormalizeTags([]string{"Work", "ÄRGER", "home"})
+	got, err := normalizeTags([]string{"Work", "ÄRGER", "home"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"work", "ärger", "home"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got, err := NormalizeTags(nil); err != nil || len(got) != 0 {
+	if got, err := normalizeTags(nil); err != nil || len(got) != 0 {
 		t.Errorf("nil tags: got %q, %v", got, err)
 	}
 }
@@ -22,7 +22,7 @@ func TestNormalizeTags(t *testing.T) {
 func TestNormalizeTagsDuplicates(t *testing.T) {
 	t.Parallel()
 	for _, tags := range [][]string{{"work", "work"}, {"Work", "wORK"}, {"a", "Ä", "ä"}} {
-		_, err := NormalizeTags(tags)
+		_, err := normalizeTags(tags)
 		if KindOf(err) != KindInvalid {
 			t.Errorf("%q: got %v, want an invalid error", tags, err)
 		}

@@ -61,7 +61,7 @@ func (t NewTask) Normalize() (NewTask, error) {
 	if err := checkPriority("priority", t.Priority); err != nil {
 		return t, err
 	}
-	if t.Tags, err = NormalizeTags(t.Tags); err != nil {
+	if t.Tags, err = normalizeTags(t.Tags); err != nil {
 		return t, err
 	}
 	if t.DueTime != nil {
