@@ -19,9 +19,11 @@ const (
 	KindUnavailable                      // the database is unreachable or overloaded
 	KindDeadline                         // the caller's deadline passed or it went away
 	KindUnauthenticated                  // no valid credentials
+	KindCursorExpired                    // a sync cursor older than the changes still remembered
+	KindTooManyWatches                   // the caller, or the server, has as many open watches as allowed
 )
 
-var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated"}
+var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches"}
 
 func (k ErrorKind) String() string {
 	if int(k) < len(kindNames) {

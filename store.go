@@ -8,8 +8,10 @@ import "context"
 // store checks its input with the Normalize methods, whoever calls it.
 type TaskStore interface {
 	// CreateTask stores a new task. With a RequestID the user already used,
-	// it stores nothing and returns the task that first request created.
-	// Invalid: what NewTask.Normalize rejects.
+	// it stores nothing and returns the task that first request created, or
+	// NotFound when that task has been deleted since (while the deletion is
+	// remembered): a retry never brings a deleted task back. Invalid: what
+	// NewTask.Normalize rejects.
 	CreateTask(ctx context.Context, userID string, t NewTask) (Task, error)
 	// GetTask returns a task, or NotFound.
 	GetTask(ctx context.Context, userID, id string) (Task, error)
@@ -25,6 +27,16 @@ type TaskStore interface {
 	// DeleteTask removes a task. NotFound; Conflict when etag is not empty
 	// and stale (nothing is deleted).
 	DeleteTask(ctx context.Context, userID, id, etag string) error
+	// ListTaskChanges returns one page of the user's changes after
+	// q.Cursor (see ChangePage). Invalid: what ChangeQuery.Normalize
+	// rejects, or a cursor this store did not issue to the user;
+	// CursorExpired: a cursor from before the oldest deletion the store
+	// still remembers.
+	ListTaskChanges(ctx context.Context, userID string, q ChangeQuery) (ChangePage, error)
+	// ChangePositions returns the position of the latest change of each of
+	// the users (0 for a user who never wrote), so that watchers can tell
+	// whether they missed a wake-up.
+	ChangePositions(ctx context.Context, userIDs []string) (map[string]int64, error)
 	// Ping reports whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -10,6 +11,10 @@ import (
 type User struct {
 	// ID is the JWT subject; tasks belong to it.
 	ID string
+	// Expires is when the credentials the caller presented stop being
+	// accepted (a JWT's exp, with the allowed clock skew); a call that
+	// outlives them, such as a watch, ends then. Zero means never.
+	Expires time.Time
 }
 
 type userKey struct{}

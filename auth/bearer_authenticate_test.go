@@ -52,6 +52,14 @@ func TestAuthenticate(t *testing.T) {
 				if err != nil || user.ID != c.wantSub {
 					t.Fatalf("got %q, %v; want user %q", user.ID, err, c.wantSub)
 				}
+				// The token is accepted until its exp plus the skew, and
+				// so are calls that outlast it (watches).
+				if want := t0.Add(14 * time.Minute).Add(DefaultClockSkew); !user.Expires.Equal(want) {
+					t.Errorf("expires %v, want %v", user.Expires, want)
+				}
+				if again, err := v.Authenticate(r); err != nil || !again.Expires.Equal(user.Expires) {
+					t.Errorf("from the cache: %+v, %v", again, err)
+				}
 				return
 			}
 			wantRefusal(t, err, tasks.KindUnauthenticated, c.wantMsg)

@@ -41,20 +41,20 @@ func newTokenCache(size int) *tokenCache {
 	return &tokenCache{size: size, entries: make(map[tokenKey]cachedToken)}
 }
 
-// get returns the subject of token if it verified before and has not
-// expired at now.
-func (c *tokenCache) get(token string, now time.Time) (string, bool) {
+// get returns the subject of token and when it stops being accepted, if it
+// verified before and has not expired at now.
+func (c *tokenCache) get(token string, now time.Time) (string, time.Time, bool) {
 	if c == nil {
-		return "", false
+		return "", time.Time{}, false
 	}
 	k := keyOf(token)
 	c.mu.RLock()
 	e, ok := c.entries[k]
 	c.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
-		return "", false
+		return "", time.Time{}, false
 	}
-	return e.sub, true
+	return e.sub, e.expires, true
 }
 
 // put remembers a verified token. When the cache is full it first drops

@@ -12,13 +12,13 @@ func TestTokenCache(t *testing.T) {
 	c := newTokenCache(16)
 	exp := t0.Add(time.Minute)
 	c.put("a", "user-a", exp, t0)
-	if sub, ok := c.get("a", t0); !ok || sub != "user-a" {
-		t.Fatalf("get before exp: %q, %v", sub, ok)
+	if sub, expires, ok := c.get("a", t0); !ok || sub != "user-a" || !expires.Equal(exp) {
+		t.Fatalf("get before exp: %q, %v, %v", sub, expires, ok)
 	}
-	if _, ok := c.get("a", exp); ok {
+	if _, _, ok := c.get("a", exp); ok {
 		t.Fatal("get at exp succeeded")
 	}
-	if _, ok := c.get("b", t0); ok {
+	if _, _, ok := c.get("b", t0); ok {
 		t.Fatal("get of an unknown token succeeded")
 	}
 
@@ -35,7 +35,7 @@ func TestTokenCache(t *testing.T) {
 
 	var off *tokenCache // a nil cache is off
 	off.put("a", "u", exp, t0)
-	if _, ok := off.get("a", t0); ok {
+	if _, _, ok := off.get("a", t0); ok {
 		t.Fatal("nil cache remembered")
 	}
 	off.clear()
@@ -49,10 +49,10 @@ func TestTokenCacheLongTokens(t *testing.T) {
 	exp := t0.Add(time.Minute)
 	long := strings.Repeat("a", 5000)
 	c.put(long+"1", "user-1", exp, t0)
-	if sub, ok := c.get(long+"1", t0); !ok || sub != "user-1" {
+	if sub, _, ok := c.get(long+"1", t0); !ok || sub != "user-1" {
 		t.Fatalf("get long token: %q, %v", sub, ok)
 	}
-	if _, ok := c.get(long+"2", t0); ok {
+	if _, _, ok := c.get(long+"2", t0); ok {
 		t.Fatal("a different long token hit")
 	}
 }

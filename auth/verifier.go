@@ -72,7 +72,8 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// Verify checks token and returns its caller. Errors are *tasks.Error:
+// Verify checks token and returns its caller, with when the token stops
+// being accepted (its exp plus the clock skew). Errors are *tasks.Error:
 // KindUnauthenticated with the message "token expired" or "invalid token"
 // (the cause, for logs, in Err), or KindUnavailable while the JWKS has never
 // been fetched.
@@ -84,8 +85,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (tasks.User, error)
 		return tasks.User{}, errInvalid("not a compact JWS")
 	}
 	now := v.now()
-	if sub, ok := v.cache.get(token, now); ok {
-		return tasks.User{ID: sub}, nil
+	if sub, expires, ok := v.cache.get(token, now); ok {
+		return tasks.User{ID: sub, Expires: expires}, nil
 	}
 
 	opts := append(v.parseOpts[:len(v.parseOpts):len(v.parseOpts)],
@@ -106,8 +107,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (tasks.User, error)
 	if !validSubject(sub) {
 		return tasks.User{}, errInvalid(fmt.Sprintf("sub empty or longer than %d characters", tasks.MaxUserIDLen))
 	}
-	v.cache.put(token, sub, exp.Add(v.skew), now)
-	return tasks.User{ID: sub}, nil
+	expires := exp.Add(v.skew) // the first instant the token is refused
+	v.cache.put(token, sub, expires, now)
+	return tasks.User{ID: sub, Expires: expires}, nil
 }
 
 // validSubject reports whether sub can be a user: it becomes the owner of

@@ -47,7 +47,7 @@ var clientProtocols = []clientProtocol{
 
 // dial returns a client that calls s as user (without credentials when
 // user is empty).
-func (p clientProtocol) dial(tb testing.TB, s *apiServer, user string) tasksv1connect.TaskServiceClient {
+func (p clientProtocol) dial(tb testing.TB, s *apiServer, user string) taskClient {
 	tb.Helper()
 	if p.grpcGo {
 		return dialGRPCGo(tb, s, user)
@@ -75,7 +75,7 @@ func bearerFor(tb testing.TB, user string) string {
 	return mustToken(tb, user, time.Now())
 }
 
-func dialConnect(tb testing.TB, s *apiServer, user string, opts ...connect.ClientOption) tasksv1connect.TaskServiceClient {
+func dialConnect(tb testing.TB, s *apiServer, user string, opts ...connect.ClientOption) taskClient {
 	tb.Helper()
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
@@ -84,7 +84,7 @@ func dialConnect(tb testing.TB, s *apiServer, user string, opts ...connect.Clien
 	return tasksv1connect.NewTaskServiceClient(&http.Client{Transport: tr}, s.url, opts...)
 }
 
-func dialGRPCGo(tb testing.TB, s *apiServer, user string) tasksv1connect.TaskServiceClient {
+func dialGRPCGo(tb testing.TB, s *apiServer, user string) taskClient {
 	tb.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if token := bearerFor(tb, user); token != "" {
@@ -160,11 +160,29 @@ func addHeaders(dst http.Header, srcs ...http.Header) {
 	}
 }
 
+// taskClient is the unary part of the TaskService client, which every
+// protocol's client offers alike (a grpc-go stream is not a connect-go one;
+// watch_test.go calls WatchTasks).
+type taskClient interface {
+	CreateTask(context.Context, *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error)
+	GetTask(context.Context, *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error)
+	ListTasks(context.Context, *tasksv1.ListTasksRequest) (*tasksv1.ListTasksResponse, error)
+	UpdateTask(context.Context, *tasksv1.UpdateTaskRequest) (*tasksv1.UpdateTaskResponse, error)
+	DeleteTask(context.Context, *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error)
+	ListTaskChanges(context.Context, *tasksv1.ListTaskChangesRequest) (*tasksv1.ListTaskChangesResponse, error)
+}
+
+var _ taskClient = tasksv1connect.TaskServiceClient(nil)
+
 // grpcGoClient is the grpc-go client behind the interface the connect-go
 // client has.
 type grpcGoClient struct{ c tasksgrpc.TaskServiceClient }
 
-var _ tasksv1connect.TaskServiceClient = grpcGoClient{}
+var _ taskClient = grpcGoClient{}
+
+func (g grpcGoClient) ListTaskChanges(ctx context.Context, r *tasksv1.ListTaskChangesRequest) (*tasksv1.ListTaskChangesResponse, error) {
+	return grpcCall(ctx, r, g.c.ListTaskChanges)
+}
 
 func (g grpcGoClient) CreateTask(ctx context.Context, r *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error) {
 	return grpcCall(ctx, r, g.c.CreateTask)

@@ -26,6 +26,19 @@ func taskToProto(t tasks.Task) *tasksv1.Task {
 	}
 }
 
+// changesToProto converts changes to their wire form.
+func changesToProto(changes []tasks.TaskChange) []*tasksv1.TaskChange {
+	out := make([]*tasksv1.TaskChange, len(changes))
+	for i, c := range changes {
+		if c.Task != nil {
+			out[i] = &tasksv1.TaskChange{Change: &tasksv1.TaskChange_Task{Task: taskToProto(*c.Task)}}
+		} else {
+			out[i] = &tasksv1.TaskChange{Change: &tasksv1.TaskChange_DeletedTaskId{DeletedTaskId: c.DeletedID}}
+		}
+	}
+	return out
+}
+
 func timestampOrNil(t *time.Time) *timestamppb.Timestamp {
 	if t == nil {
 		return nil

@@ -20,13 +20,15 @@ const ErrorDomain = "tasks.v1"
 // The ErrorInfo reasons a client can switch on (see the Errors table of the
 // API contract).
 const (
-	ReasonValidation   = "VALIDATION_ERROR"
-	ReasonInvalid      = "INVALID_REQUEST"
-	ReasonUnauthorized = "UNAUTHORIZED"
-	ReasonNotFound     = "NOT_FOUND"
-	ReasonETagMismatch = "ETAG_MISMATCH"
-	ReasonUnavailable  = "SERVICE_UNAVAILABLE"
-	ReasonInternal     = "INTERNAL_ERROR"
+	ReasonValidation     = "VALIDATION_ERROR"
+	ReasonInvalid        = "INVALID_REQUEST"
+	ReasonUnauthorized   = "UNAUTHORIZED"
+	ReasonNotFound       = "NOT_FOUND"
+	ReasonETagMismatch   = "ETAG_MISMATCH"
+	ReasonCursorExpired  = "CURSOR_EXPIRED"
+	ReasonTooManyWatches = "TOO_MANY_WATCHES"
+	ReasonUnavailable    = "SERVICE_UNAVAILABLE"
+	ReasonInternal       = "INTERNAL_ERROR"
 )
 
 // edge is the one table from error kinds to what a client sees.
@@ -40,6 +42,8 @@ var edge = map[tasks.ErrorKind]struct {
 	tasks.KindUnavailable:     {connect.CodeUnavailable, ReasonUnavailable},
 	tasks.KindDeadline:        {connect.CodeDeadlineExceeded, ReasonUnavailable},
 	tasks.KindUnauthenticated: {connect.CodeUnauthenticated, ReasonUnauthorized},
+	tasks.KindCursorExpired:   {connect.CodeFailedPrecondition, ReasonCursorExpired},
+	tasks.KindTooManyWatches:  {connect.CodeResourceExhausted, ReasonTooManyWatches},
 	tasks.KindInternal:        {connect.CodeInternal, ReasonInternal},
 }
 

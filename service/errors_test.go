@@ -26,6 +26,8 @@ func TestConnectError(t *testing.T) {
 		{tasks.WrapError(tasks.KindUnavailable, driverText, "database unavailable"), connect.CodeUnavailable, ReasonUnavailable, "database unavailable"},
 		{tasks.Errorf(tasks.KindUnauthenticated, "token expired"), connect.CodeUnauthenticated, ReasonUnauthorized, "token expired"},
 		{tasks.Errorf(tasks.KindDeadline, "deadline exceeded"), connect.CodeDeadlineExceeded, ReasonUnavailable, "deadline exceeded"},
+		{tasks.Errorf(tasks.KindCursorExpired, "expired"), connect.CodeFailedPrecondition, ReasonCursorExpired, "expired"},
+		{tasks.Errorf(tasks.KindTooManyWatches, "too many"), connect.CodeResourceExhausted, ReasonTooManyWatches, "too many"},
 		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), connect.CodeDeadlineExceeded, ReasonUnavailable, "deadline exceeded"},
 		// Unexpected errors and internal ones never show their text.
 		{driverText, connect.CodeInternal, ReasonInternal, internalMessage},
@@ -34,6 +36,12 @@ func TestConnectError(t *testing.T) {
 		cerr := ConnectError(tc.err)
 		if cerr.Code() != tc.code || cerr.Message() != tc.message || ErrorReason(cerr) != tc.reason {
 			t.Errorf("%v: got %v %q %q, want %v %q %q", tc.err, cerr.Code(), cerr.Message(), ErrorReason(cerr), tc.code, tc.message, tc.reason)
+		}
+	}
+	// Every kind is in the table.
+	for k := tasks.KindInternal; k <= tasks.KindTooManyWatches; k++ {
+		if _, ok := edge[k]; !ok {
+			t.Errorf("kind %v has no code", k)
 		}
 	}
 	// A Connect error passes through untouched.

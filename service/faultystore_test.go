@@ -33,6 +33,14 @@ func (s faultyStore) UpdateTask(ctx context.Context, _, _ string, _ tasks.TaskPa
 
 func (s faultyStore) DeleteTask(ctx context.Context, _, _, _ string) error { return s.fail(ctx) }
 
+func (s faultyStore) ListTaskChanges(ctx context.Context, _ string, _ tasks.ChangeQuery) (tasks.ChangePage, error) {
+	return tasks.ChangePage{}, s.fail(ctx)
+}
+
+func (s faultyStore) ChangePositions(ctx context.Context, _ []string) (map[string]int64, error) {
+	return nil, s.fail(ctx)
+}
+
 func (s faultyStore) Ping(ctx context.Context) error { return s.fail(ctx) }
 
 // panickyStore is a memStore with a bug in GetTask.

@@ -13,7 +13,9 @@ import (
 // Authenticate) and validated before it runs, and returns domain errors
 // that the error interceptor turns into Connect errors.
 type taskService struct {
-	store tasks.TaskStore
+	store   tasks.TaskStore
+	watches *WatchHub // nil: WatchTasks is not served
+	watch   WatchConfig
 }
 
 var _ tasksv1connect.TaskServiceHandler = (*taskService)(nil)
@@ -22,11 +24,17 @@ var _ tasksv1connect.TaskServiceHandler = (*taskService)(nil)
 // requests without one, so a missing user is a wiring bug; it still fails
 // closed.
 func caller(ctx context.Context) (string, error) {
+	u, err := callerUser(ctx)
+	return u.ID, err
+}
+
+// callerUser is caller with the rest of what is known of the caller.
+func callerUser(ctx context.Context) (tasks.User, error) {
 	u, ok := tasks.UserFrom(ctx)
 	if !ok {
-		return "", tasks.Errorf(tasks.KindUnauthenticated, "invalid token")
+		return tasks.User{}, tasks.Errorf(tasks.KindUnauthenticated, "invalid token")
 	}
-	return u.ID, nil
+	return u, nil
 }
 
 // CreateTask implements tasks.v1.TaskService.
@@ -111,4 +119,21 @@ func (h *taskService) DeleteTask(ctx context.Context, req *tasksv1.DeleteTaskReq
 		return nil, err
 	}
 	return &tasksv1.DeleteTaskResponse{}, nil
+}
+
+// ListTaskChanges implements tasks.v1.TaskService.
+func (h *taskService) ListTaskChanges(ctx context.Context, req *tasksv1.ListTaskChangesRequest) (*tasksv1.ListTaskChangesResponse, error) {
+	userID, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := h.store.ListTaskChanges(ctx, userID, tasks.ChangeQuery{Cursor: req.GetCursor(), PageSize: int(req.GetPageSize())})
+	if err != nil {
+		return nil, err
+	}
+	return &tasksv1.ListTaskChangesResponse{
+		Changes:    changesToProto(page.Changes),
+		NextCursor: page.NextCursor,
+		HasMore:    page.HasMore,
+	}, nil
 }

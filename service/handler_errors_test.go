@@ -14,7 +14,6 @@ import (
 
 	"github.com/example/tasks"
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
-	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
 	"github.com/example/tasks/internal/validationcases"
 )
 
@@ -30,7 +29,7 @@ var pastYear9999 = &timestamppb.Timestamp{Seconds: 253402300800}
 // and by size.
 func TestRequestErrors(t *testing.T) {
 	t.Parallel()
-	type call func(ctx context.Context, c tasksv1connect.TaskServiceClient, id string) error
+	type call func(ctx context.Context, c taskClient, id string) error
 	tests := []struct {
 		name       string
 		call       call
@@ -42,7 +41,7 @@ func TestRequestErrors(t *testing.T) {
 	}{
 		{
 			name: "empty update",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, id string) error {
+			call: func(ctx context.Context, c taskClient, id string) error {
 				_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id})
 				return err
 			},
@@ -50,7 +49,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "schema violations",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Tags: []string{"ok", "no spaces"}})
 				return err
 			},
@@ -59,7 +58,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "due_time with clear_due_time",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, id string) error {
+			call: func(ctx context.Context, c taskClient, id string) error {
 				_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, DueTime: timestamppb.Now(), ClearDueTime: true})
 				return err
 			},
@@ -68,7 +67,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "negative page size",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{PageSize: -1})
 				return err
 			},
@@ -77,7 +76,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "duplicate tags on create",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "x", Tags: []string{"Home", "home"}})
 				return err
 			},
@@ -86,7 +85,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "duplicate tags on update",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, id string) error {
+			call: func(ctx context.Context, c taskClient, id string) error {
 				_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, Tags: &tasksv1.TagList{Values: []string{"Home", "home"}}})
 				return err
 			},
@@ -95,7 +94,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "due time past year 9999 on create",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "x", DueTime: pastYear9999})
 				return err
 			},
@@ -104,7 +103,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "due time past year 9999 on update",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, id string) error {
+			call: func(ctx context.Context, c taskClient, id string) error {
 				_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, DueTime: pastYear9999})
 				return err
 			},
@@ -115,7 +114,7 @@ func TestRequestErrors(t *testing.T) {
 			// AsTime would carry the extra nanoseconds into the next
 			// second and pass the domain's range check.
 			name: "due time with a second's worth of nanos",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "x", DueTime: &timestamppb.Timestamp{Seconds: 1, Nanos: 1e9}})
 				return err
 			},
@@ -124,7 +123,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "due_before past year 9999",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{DueBefore: pastYear9999})
 				return err
 			},
@@ -133,7 +132,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "due_after past year 9999",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{DueAfter: pastYear9999})
 				return err
 			},
@@ -142,7 +141,7 @@ func TestRequestErrors(t *testing.T) {
 		},
 		{
 			name: "bad page token",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, _ string) error {
+			call: func(ctx context.Context, c taskClient, _ string) error {
 				_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{PageToken: "garbage"})
 				return err
 			},
@@ -151,7 +150,7 @@ func TestRequestErrors(t *testing.T) {
 		{
 			// Refused before it is decoded, so before any interceptor.
 			name: "message over MaxRequestBytes",
-			call: func(ctx context.Context, c tasksv1connect.TaskServiceClient, id string) error {
+			call: func(ctx context.Context, c taskClient, id string) error {
 				_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, Description: proto.String(strings.Repeat("d", testMaxRequestBytes))})
 				return err
 			},
@@ -188,25 +187,25 @@ func TestRequestErrors(t *testing.T) {
 // everyCall is a valid request to each procedure.
 var everyCall = []struct {
 	name string
-	call func(ctx context.Context, c tasksv1connect.TaskServiceClient) error
+	call func(ctx context.Context, c taskClient) error
 }{
-	{"CreateTask", func(ctx context.Context, c tasksv1connect.TaskServiceClient) error {
+	{"CreateTask", func(ctx context.Context, c taskClient) error {
 		_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "x"})
 		return err
 	}},
-	{"GetTask", func(ctx context.Context, c tasksv1connect.TaskServiceClient) error {
+	{"GetTask", func(ctx context.Context, c taskClient) error {
 		_, err := c.GetTask(ctx, &tasksv1.GetTaskRequest{Id: uuid.NewString()})
 		return err
 	}},
-	{"ListTasks", func(ctx context.Context, c tasksv1connect.TaskServiceClient) error {
+	{"ListTasks", func(ctx context.Context, c taskClient) error {
 		_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{})
 		return err
 	}},
-	{"UpdateTask", func(ctx context.Context, c tasksv1connect.TaskServiceClient) error {
+	{"UpdateTask", func(ctx context.Context, c taskClient) error {
 		_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: uuid.NewString(), Title: proto.String("x")})
 		return err
 	}},
-	{"DeleteTask", func(ctx context.Context, c tasksv1connect.TaskServiceClient) error {
+	{"DeleteTask", func(ctx context.Context, c taskClient) error {
 		_, err := c.DeleteTask(ctx, &tasksv1.DeleteTaskRequest{Id: uuid.NewString()})
 		return err
 	}},

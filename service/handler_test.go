@@ -15,13 +15,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
-	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
 	"github.com/example/tasks/internal/validationcases"
 )
 
 // The handlers' round trips, through every client protocol, over memStore.
 
-func mustCreateTask(tb testing.TB, c tasksv1connect.TaskServiceClient, req *tasksv1.CreateTaskRequest) *tasksv1.Task {
+func mustCreateTask(tb testing.TB, c taskClient, req *tasksv1.CreateTaskRequest) *tasksv1.Task {
 	tb.Helper()
 	resp, err := c.CreateTask(context.Background(), req)
 	if err != nil {
@@ -30,7 +29,7 @@ func mustCreateTask(tb testing.TB, c tasksv1connect.TaskServiceClient, req *task
 	return resp.GetTask()
 }
 
-func mustGetTask(tb testing.TB, c tasksv1connect.TaskServiceClient, id string) *tasksv1.Task {
+func mustGetTask(tb testing.TB, c taskClient, id string) *tasksv1.Task {
 	tb.Helper()
 	resp, err := c.GetTask(context.Background(), &tasksv1.GetTaskRequest{Id: id})
 	if err != nil {
@@ -39,7 +38,7 @@ func mustGetTask(tb testing.TB, c tasksv1connect.TaskServiceClient, id string) *
 	return resp.GetTask()
 }
 
-func mustUpdateTask(tb testing.TB, c tasksv1connect.TaskServiceClient, req *tasksv1.UpdateTaskRequest) *tasksv1.Task {
+func mustUpdateTask(tb testing.TB, c taskClient, req *tasksv1.UpdateTaskRequest) *tasksv1.Task {
 	tb.Helper()
 	resp, err := c.UpdateTask(context.Background(), req)
 	if err != nil {
@@ -48,7 +47,7 @@ func mustUpdateTask(tb testing.TB, c tasksv1connect.TaskServiceClient, req *task
 	return resp.GetTask()
 }
 
-func mustListTasks(tb testing.TB, c tasksv1connect.TaskServiceClient, req *tasksv1.ListTasksRequest) *tasksv1.ListTasksResponse {
+func mustListTasks(tb testing.TB, c taskClient, req *tasksv1.ListTasksRequest) *tasksv1.ListTasksResponse {
 	tb.Helper()
 	resp, err := c.ListTasks(context.Background(), req)
 	if err != nil {
@@ -147,7 +146,7 @@ func TestTaskLifecycle(t *testing.T) {
 }
 
 // mustDelete is DeleteTask, returning only its error.
-func mustDelete(c tasksv1connect.TaskServiceClient, id, etag string) error {
+func mustDelete(c taskClient, id, etag string) error {
 	_, err := c.DeleteTask(context.Background(), &tasksv1.DeleteTaskRequest{Id: id, Etag: etag})
 	return err
 }
@@ -182,7 +181,7 @@ func TestIsolation(t *testing.T) {
 		ctx := context.Background()
 		for _, tc := range []struct {
 			name   string
-			c      tasksv1connect.TaskServiceClient
+			c      taskClient
 			id     string
 			code   connect.Code
 			reason string

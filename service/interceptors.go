@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
@@ -28,46 +29,78 @@ func RequestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// NewLoggingInterceptor logs one line per call: procedure, protocol, code,
-// duration, user id and request id (never the token). It runs outermost, so
-// the code it logs is the one the client gets.
-func NewLoggingInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
-	return func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			start := time.Now()
-			id := req.Header().Get(RequestIDHeader)
-			if id == "" || len(id) > 64 {
-				id = newRequestID()
-			}
-			ctx = context.WithValue(ctx, requestIDKey{}, id)
-			resp, err := next(ctx, req)
-			code := "ok"
-			level := slog.LevelInfo
-			if err != nil {
-				c := connect.CodeOf(err)
-				code = c.String()
-				if c == connect.CodeInternal || c == connect.CodeUnknown {
-					level = slog.LevelError
-				}
-				var cerr *connect.Error
-				if errors.As(err, &cerr) {
-					cerr.Meta().Set(RequestIDHeader, id)
-				}
-			} else {
-				resp.Header().Set(RequestIDHeader, id)
-			}
-			user, _ := tasks.UserFrom(ctx)
-			logger.LogAttrs(ctx, level, "rpc",
-				slog.String("procedure", req.Spec().Procedure),
-				slog.String("protocol", req.Peer().Protocol),
-				slog.String("code", code),
-				slog.Duration("duration", time.Since(start)),
-				slog.String("user", user.ID),
-				slog.String("request_id", id),
-			)
-			return resp, err
+// NewLoggingInterceptor logs one line per call, or per stream when it
+// ends: procedure, protocol, code, duration, user id and request id (never
+// the token). It runs outermost, so the code it logs is the one the client
+// gets.
+func NewLoggingInterceptor(logger *slog.Logger) connect.Interceptor {
+	return loggingInterceptor{logger}
+}
+
+type loggingInterceptor struct{ logger *slog.Logger }
+
+func (l loggingInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		start := time.Now()
+		ctx, id := withRequestID(ctx, req.Header())
+		resp, err := next(ctx, req)
+		if err == nil {
+			resp.Header().Set(RequestIDHeader, id)
+		}
+		l.log(ctx, req.Spec(), req.Peer(), start, id, err)
+		return resp, err
+	}
+}
+
+func (l loggingInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		start := time.Now()
+		ctx, id := withRequestID(ctx, conn.RequestHeader())
+		conn.ResponseHeader().Set(RequestIDHeader, id)
+		err := next(ctx, conn)
+		l.log(ctx, conn.Spec(), conn.Peer(), start, id, err)
+		return err
+	}
+}
+
+func (loggingInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+// withRequestID gives the call the client's request id (at most 64
+// characters) or a new one.
+func withRequestID(ctx context.Context, h http.Header) (context.Context, string) {
+	id := h.Get(RequestIDHeader)
+	if id == "" || len(id) > 64 {
+		id = newRequestID()
+	}
+	return context.WithValue(ctx, requestIDKey{}, id), id
+}
+
+// log writes a call's line, and puts the request id on its error.
+func (l loggingInterceptor) log(ctx context.Context, spec connect.Spec, peer connect.Peer, start time.Time, id string, err error) {
+	code := "ok"
+	level := slog.LevelInfo
+	if err != nil {
+		c := connect.CodeOf(err)
+		code = c.String()
+		if c == connect.CodeInternal || c == connect.CodeUnknown {
+			level = slog.LevelError
+		}
+		var cerr *connect.Error
+		if errors.As(err, &cerr) {
+			cerr.Meta().Set(RequestIDHeader, id)
 		}
 	}
+	user, _ := tasks.UserFrom(ctx)
+	l.logger.LogAttrs(ctx, level, "rpc",
+		slog.String("procedure", spec.Procedure),
+		slog.String("protocol", peer.Protocol),
+		slog.String("code", code),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("user", user.ID),
+		slog.String("request_id", id),
+	)
 }
 
 func newRequestID() string {
@@ -77,36 +110,58 @@ func newRequestID() string {
 }
 
 // NewErrorInterceptor turns what handlers and the validator return into the
-// errors clients see: domain errors become Connect errors through the one
-// table in ConnectError (with a field violation for an error that names a
-// field of the request), schema violations get the VALIDATION_ERROR reason,
-// and unexpected errors are logged with their cause and request id, then
-// answered with a plain message.
-func NewErrorInterceptor(logger *slog.Logger) connect.UnaryInterceptorFunc {
-	return func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			resp, err := next(ctx, req)
-			if err == nil {
-				return resp, nil
-			}
-			var cerr *connect.Error
-			if errors.As(err, &cerr) {
-				if isViolation(cerr) {
-					addReason(cerr, ReasonValidation)
-				}
-				return nil, cerr
-			}
-			if k := tasks.KindOf(err); k == tasks.KindInternal || k == tasks.KindUnavailable {
-				logger.LogAttrs(ctx, slog.LevelError, "rpc failed",
-					slog.String("procedure", req.Spec().Procedure),
-					slog.String("kind", k.String()),
-					slog.String("request_id", RequestIDFrom(ctx)),
-					slog.Any("error", err),
-				)
-			}
-			return nil, requestError(err, requestType(req.Spec()))
+// errors clients see, for calls and streams alike: domain errors become
+// Connect errors through the one table in ConnectError (with a field
+// violation for an error that names a field of the request), schema
+// violations get the VALIDATION_ERROR reason, and unexpected errors are
+// logged with their cause and request id, then answered with a plain
+// message.
+func NewErrorInterceptor(logger *slog.Logger) connect.Interceptor {
+	return errorInterceptor{logger}
+}
+
+type errorInterceptor struct{ logger *slog.Logger }
+
+func (e errorInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		resp, err := next(ctx, req)
+		if err != nil {
+			return nil, e.clientError(ctx, req.Spec(), err)
 		}
+		return resp, nil
 	}
+}
+
+func (e errorInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		if err := next(ctx, conn); err != nil {
+			return e.clientError(ctx, conn.Spec(), err)
+		}
+		return nil
+	}
+}
+
+func (errorInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (e errorInterceptor) clientError(ctx context.Context, spec connect.Spec, err error) error {
+	var cerr *connect.Error
+	if errors.As(err, &cerr) {
+		if isViolation(cerr) {
+			addReason(cerr, ReasonValidation)
+		}
+		return cerr
+	}
+	if k := tasks.KindOf(err); k == tasks.KindInternal || k == tasks.KindUnavailable {
+		e.logger.LogAttrs(ctx, slog.LevelError, "rpc failed",
+			slog.String("procedure", spec.Procedure),
+			slog.String("kind", k.String()),
+			slog.String("request_id", RequestIDFrom(ctx)),
+			slog.Any("error", err),
+		)
+	}
+	return requestError(err, requestType(spec))
 }
 
 // requestType returns the request message type of the procedure spec

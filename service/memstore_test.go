@@ -17,28 +17,34 @@ import (
 // memStore is a tasks.TaskStore in memory, so the handlers can be tested
 // without a database. It keeps the contract with the domain's own rules
 // (CheckUserID, the Normalize methods, TaskPatch.Apply, ParseUUID) and one
-// mutex around two maps, and nothing a database adds: its page token is a
-// plain offset, not bound to the user, filter and order as storage's are.
+// mutex around its maps, and nothing a database adds: its page token is a
+// plain offset, not bound to the user, filter and order as storage's are,
+// its change cursor a plain number, and it never forgets a deletion.
 type memStore struct {
 	mu       sync.Mutex
 	tasks    map[memKey]memRow
 	requests map[memKey]string // (user, request id) → task id
+	deleted  map[memKey]int64  // (user, task id) → the deletion's number
+	seqs     map[string]int64  // each user's latest change number
+	// committed, when set, hears of every change, as a hub would.
+	committed func(userID string, position int64)
 }
 
 // memKey is an id within one user's tasks or request ids.
 type memKey struct{ user, id string }
 
-// memRow is a stored task and the count of its changes, which its etag
-// spells.
+// memRow is a stored task, the count of its changes, which its etag
+// spells, and the number of its latest change.
 type memRow struct {
 	task    tasks.Task
 	version int
+	seq     int64
 }
 
 var _ tasks.TaskStore = (*memStore)(nil)
 
 func newMemStore() *memStore {
-	return &memStore{tasks: map[memKey]memRow{}, requests: map[memKey]string{}}
+	return &memStore{tasks: map[memKey]memRow{}, requests: map[memKey]string{}, deleted: map[memKey]int64{}, seqs: map[string]int64{}}
 }
 
 func memETag(version int) string { return "v" + strconv.Itoa(version) }
@@ -70,12 +76,12 @@ func (s *memStore) CreateTask(ctx context.Context, userID string, nt tasks.NewTa
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if nt.RequestID != "" {
-		// A task the first create made and that was deleted since is
-		// created again, as storage does.
+		// The task the first create made, or NotFound if it was deleted.
 		if id, ok := s.requests[memKey{userID, nt.RequestID}]; ok {
 			if row, ok := s.tasks[memKey{userID, id}]; ok {
 				return row.out(), nil
 			}
+			return tasks.Task{}, tasks.ErrNotFound()
 		}
 	}
 	id, err := uuid.NewV7()
@@ -94,11 +100,21 @@ func (s *memStore) CreateTask(ctx context.Context, userID string, nt tasks.NewTa
 		UpdateTime:  now,
 		ETag:        memETag(1),
 	}}
+	row.seq = s.next(userID)
 	s.tasks[memKey{userID, row.task.ID}] = row
 	if nt.RequestID != "" {
 		s.requests[memKey{userID, nt.RequestID}] = row.task.ID
 	}
 	return row.out(), nil
+}
+
+// next takes userID's next change number and announces it.
+func (s *memStore) next(userID string) int64 {
+	s.seqs[userID]++
+	if s.committed != nil {
+		s.committed(userID, s.seqs[userID])
+	}
+	return s.seqs[userID]
 }
 
 // find returns the caller's task with id in any spelling ParseUUID
@@ -150,6 +166,7 @@ func (s *memStore) UpdateTask(ctx context.Context, userID, id string, p tasks.Ta
 		row.version++
 		next.ETag = memETag(row.version)
 		row.task = next
+		row.seq = s.next(userID)
 		s.tasks[key] = row
 	}
 	return row.out(), nil
@@ -169,6 +186,7 @@ func (s *memStore) DeleteTask(ctx context.Context, userID, id, etag string) erro
 		return tasks.ErrETagMismatch()
 	}
 	delete(s.tasks, key)
+	s.deleted[key] = s.next(userID)
 	return nil
 }
 
@@ -204,6 +222,66 @@ func (s *memStore) ListTasks(ctx context.Context, userID string, q tasks.ListQue
 		page.NextPageToken = strconv.Itoa(end)
 	}
 	return page, nil
+}
+
+func (s *memStore) ListTaskChanges(ctx context.Context, userID string, q tasks.ChangeQuery) (tasks.ChangePage, error) {
+	if err := enter(ctx, userID); err != nil {
+		return tasks.ChangePage{}, err
+	}
+	q, err := q.Normalize()
+	if err != nil {
+		return tasks.ChangePage{}, err
+	}
+	var after int64
+	if q.Cursor != "" {
+		if after, err = strconv.ParseInt(q.Cursor, 10, 64); err != nil || after < 0 {
+			return tasks.ChangePage{}, tasks.FieldErrorf("cursor", "invalid cursor")
+		}
+	}
+	type change struct {
+		seq int64
+		c   tasks.TaskChange
+	}
+	s.mu.Lock()
+	var all []change
+	for key, row := range s.tasks {
+		if key.user == userID && row.seq > after {
+			t := row.out()
+			all = append(all, change{row.seq, tasks.TaskChange{Task: &t}})
+		}
+	}
+	for key, seq := range s.deleted {
+		if key.user == userID && seq > after && q.Cursor != "" {
+			all = append(all, change{seq, tasks.TaskChange{DeletedID: key.id}})
+		}
+	}
+	latest := s.seqs[userID]
+	s.mu.Unlock()
+	slices.SortFunc(all, func(a, b change) int { return cmp.Compare(a.seq, b.seq) })
+	page := tasks.ChangePage{Position: latest}
+	if len(all) > q.PageSize {
+		all = all[:q.PageSize]
+		page.HasMore = true
+		page.Position = all[len(all)-1].seq
+	}
+	for _, c := range all {
+		page.Changes = append(page.Changes, c.c)
+	}
+	page.NextCursor = strconv.FormatInt(page.Position, 10)
+	return page, nil
+}
+
+func (s *memStore) ChangePositions(ctx context.Context, userIDs []string) (map[string]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(userIDs))
+	for _, u := range userIDs {
+		out[u] = s.seqs[u]
+	}
+	return out, nil
 }
 
 func (s *memStore) Ping(ctx context.Context) error { return ctx.Err() }

@@ -27,14 +27,22 @@ type Config struct {
 	// ResourceExhausted and never decoded.
 	MaxRequestBytes int64
 	// CallTimeout is the deadline of a unary call whose client sets none.
+	// Streams have none.
 	CallTimeout time.Duration
+	// Watches, when not nil, serves WatchTasks; without it WatchTasks is
+	// Unimplemented.
+	Watches *WatchHub
 }
 
 // NewTaskServiceHandler returns the path and handler of
 // tasks.v1.TaskService over store, with the options every call gets. The
 // caller must be authenticated before it runs (Authenticate).
 func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Handler) {
-	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store}, handlerOptions(cfg))
+	svc := &taskService{store: store, watches: cfg.Watches}
+	if cfg.Watches != nil {
+		svc.watch = cfg.Watches.cfg
+	}
+	return tasksv1connect.NewTaskServiceHandler(svc, handlerOptions(cfg))
 }
 
 // handlerOptions is the one bundle of options the TaskService handler is

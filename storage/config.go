@@ -1,8 +1,11 @@
 package storage
 
 import (
+	"log/slog"
 	"path/filepath"
 	"time"
+
+	"github.com/example/tasks"
 )
 
 // Config says which database to use and how to use it. Only URL is
@@ -35,6 +38,21 @@ type Config struct {
 	// MigrationTimeout bounds a migration, including the wait for another
 	// replica's migration to finish. Default 1 minute.
 	MigrationTimeout time.Duration
+
+	// ListenURL is the PostgreSQL database Listen hears other replicas'
+	// commits from (LISTEN), when URL goes through a transaction-mode
+	// pooler, where LISTEN does not work (PgBouncer, Neon's -pooler host):
+	// a direct connection to the same database. Default: URL.
+	ListenURL string
+	// PollInterval is how often Listen asks watchers to look for changes
+	// while it cannot hear of commits. Default 1 second.
+	PollInterval time.Duration
+	// ChangeRetention is how long deletions are remembered for sync
+	// (ForgetDeletions). Default tasks.ChangeRetention.
+	ChangeRetention time.Duration
+	// Logger gets what the background work (Listen, ForgetDeletions) has
+	// to say. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // The defaults of Config.
@@ -45,6 +63,7 @@ const (
 	defaultConnMaxIdleTime    = 5 * time.Minute
 	defaultStatementTimeout   = 5 * time.Second
 	defaultMigrationTimeout   = time.Minute
+	defaultPollInterval       = time.Second
 	readTimeoutMargin         = 5 * time.Second
 	defaultDialTimeout        = 5 * time.Second
 	defaultSocketWriteTimeout = 5 * time.Second
@@ -68,6 +87,15 @@ func (c Config) withDefaults(maxOpen int) Config {
 	}
 	if c.MigrationTimeout <= 0 {
 		c.MigrationTimeout = defaultMigrationTimeout
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = defaultPollInterval
+	}
+	if c.ChangeRetention <= 0 {
+		c.ChangeRetention = tasks.ChangeRetention
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	return c
 }

@@ -23,6 +23,11 @@ type dialect interface {
 	// the operation's transaction (or precede its single statement in the
 	// same message); "" when there is none.
 	bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, string)
+	// batches reports whether several statements of one transaction are
+	// best sent as one message (a server, where each round trip costs) or
+	// run one by one (in process; a message of several statements would
+	// not be atomic).
+	batches() bool
 	// lockRow makes a read inside a write transaction lock the row it
 	// reads until the transaction ends.
 	lockRow(q *bun.SelectQuery) *bun.SelectQuery

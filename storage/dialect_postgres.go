@@ -39,6 +39,10 @@ func (postgresDialect) bound(ctx context.Context, timeout time.Duration) (contex
 	return ctx, func() {}, "SET LOCAL statement_timeout = " + strconv.FormatInt(max(d.Milliseconds(), 1), 10)
 }
 
+// batches: PostgreSQL runs a message of several statements as one
+// implicit transaction.
+func (postgresDialect) batches() bool { return true }
+
 func (postgresDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q.For("UPDATE") }
 
 // migrationLockKey is the PostgreSQL advisory lock that serializes

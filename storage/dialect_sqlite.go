@@ -32,6 +32,8 @@ func (sqliteDialect) bound(ctx context.Context, timeout time.Duration) (context.
 	return ctx, cancel, ""
 }
 
+func (sqliteDialect) batches() bool { return false }
+
 // lockRow needs no lock: the write transaction holds the database's.
 func (sqliteDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q }
 

@@ -65,6 +65,7 @@ func insertRow(tb testing.TB, s *Store, set func(*taskRow, int), n int) error {
 		tb.Fatal(err)
 	}
 	row.stamped(time.Now())
+	row.ChangeSeq = 1
 	set(&row, n)
 	return s.run(testContext(tb), writeTx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(&row).Exec(ctx)

@@ -81,9 +81,10 @@ func TestMigrateDownAndUp(t *testing.T) {
 			s := mustOpen(t, Config{URL: b.url(t)})
 			ctx := testContext(t)
 			mustStatus(t, s, "pending")
+			all := len(s.migrations.Sorted())
 			applied, err := s.MigrateUp(ctx)
-			if err != nil || len(applied) != 1 {
-				t.Fatalf("up: %v, %v", applied, err)
+			if err != nil || len(applied) != all {
+				t.Fatalf("up: %v, %v; want all %d", applied, err, all)
 			}
 			mustStatus(t, s, "applied")
 			if again, err := s.MigrateUp(ctx); err != nil || len(again) != 0 {
@@ -91,8 +92,8 @@ func TestMigrateDownAndUp(t *testing.T) {
 			}
 			task := mustCreate(t, s, newUser(), tasks.NewTask{Title: "before down"})
 			down, err := s.MigrateDown(ctx)
-			if err != nil || len(down) != 1 {
-				t.Fatalf("down: %v, %v", down, err)
+			if err != nil || len(down) != all {
+				t.Fatalf("down: %v, %v; want the group of %d", down, err, all)
 			}
 			mustStatus(t, s, "pending")
 			_, err = s.GetTask(ctx, "u", task.ID)
@@ -112,8 +113,13 @@ func mustStatus(tb testing.TB, s *Store, want string) {
 		tb.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[1], "_tasks") || !strings.Contains(lines[1], want) {
-		tb.Errorf("status, want %s:\n%s", want, buf.String())
+	if len(lines) != 1+len(s.migrations.Sorted()) || !strings.Contains(lines[1], "_tasks") {
+		tb.Errorf("status, want a line per migration:\n%s", buf.String())
+	}
+	for _, line := range lines[1:] {
+		if !strings.Contains(line, want) {
+			tb.Errorf("status, want %s:\n%s", want, buf.String())
+		}
 	}
 }
 

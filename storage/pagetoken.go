@@ -20,6 +20,7 @@ import (
 // signed with HMAC-SHA256 over the cursor and what the token is bound to:
 // the user, the filter and the order. A token that was altered, cut short,
 // issued to another user or for another filter or order fails the check.
+// Change cursors (changes.go) are sealed the same way under another label.
 // The key lives in the database, so every replica shares it and tokens
 // survive restarts.
 
@@ -51,36 +52,58 @@ const (
 // tokenEncoding is strict so that no two strings decode to the same token.
 var tokenEncoding = base64.RawURLEncoding.Strict()
 
-// pageKey signs and checks page tokens.
+// pageKey signs and checks page tokens and change cursors.
 type pageKey []byte
 
-func (k pageKey) mac(payload []byte, b tokenBinding) []byte {
-	filter, _ := json.Marshal(b.filter)
+// mac is the truncated HMAC of payload under label (what kind of token it
+// is) and bound (what it is valid for), each part length-prefixed so that
+// no two sets of parts sign alike.
+func (k pageKey) mac(label string, bound [][]byte, payload []byte) []byte {
 	h := hmac.New(sha256.New, k)
-	for _, part := range [][]byte{[]byte("tasks page token"), {tokenVersion}, []byte(b.userID), filter, binary.BigEndian.AppendUint32(nil, uint32(b.order)), payload} {
+	parts := append([][]byte{[]byte(label), {tokenVersion}}, bound...)
+	for _, part := range append(parts, payload) {
 		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
 		h.Write(part)
 	}
 	return h.Sum(nil)[:tokenMACLen]
 }
 
+// sealBytes returns the token that carries payload.
+func (k pageKey) sealBytes(label string, bound [][]byte, payload []byte) string {
+	raw := append([]byte{tokenVersion}, k.mac(label, bound, payload)...)
+	return tokenEncoding.EncodeToString(append(raw, payload...))
+}
+
+// openBytes returns the payload of a token sealBytes made with the same
+// label and bound, or false.
+func (k pageKey) openBytes(token, label string, bound [][]byte) ([]byte, bool) {
+	raw, err := tokenEncoding.DecodeString(token)
+	// The decoder skips newlines; the token must be exactly one we issued.
+	if err != nil || tokenEncoding.EncodeToString(raw) != token || len(raw) < 1+tokenMACLen || raw[0] != tokenVersion {
+		return nil, false
+	}
+	mac, payload := raw[1:1+tokenMACLen], raw[1+tokenMACLen:]
+	return payload, hmac.Equal(mac, k.mac(label, bound, payload))
+}
+
+const pageTokenLabel = "tasks page token"
+
+func (b tokenBinding) parts() [][]byte {
+	filter, _ := json.Marshal(b.filter)
+	return [][]byte{[]byte(b.userID), filter, binary.BigEndian.AppendUint32(nil, uint32(b.order))}
+}
+
 // seal returns the token that continues after c.
 func (k pageKey) seal(c cursor, b tokenBinding) string {
 	payload, _ := json.Marshal(c)
-	raw := append([]byte{tokenVersion}, k.mac(payload, b)...)
-	return tokenEncoding.EncodeToString(append(raw, payload...))
+	return k.sealBytes(pageTokenLabel, b.parts(), payload)
 }
 
 // open returns the cursor of a token, or an Invalid error.
 func (k pageKey) open(token string, b tokenBinding) (cursor, error) {
 	bad := tasks.Errorf(tasks.KindInvalid, "invalid page token")
-	raw, err := tokenEncoding.DecodeString(token)
-	// The decoder skips newlines; the token must be exactly one we issued.
-	if err != nil || tokenEncoding.EncodeToString(raw) != token || len(raw) < 1+tokenMACLen || raw[0] != tokenVersion {
-		return cursor{}, bad
-	}
-	mac, payload := raw[1:1+tokenMACLen], raw[1+tokenMACLen:]
-	if !hmac.Equal(mac, k.mac(payload, b)) {
+	payload, ok := k.openBytes(token, pageTokenLabel, b.parts())
+	if !ok {
 		return cursor{}, bad
 	}
 	var c cursor

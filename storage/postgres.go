@@ -34,9 +34,19 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 	sqldb.SetMaxIdleConns(cfg.MaxIdleConns)
 	sqldb.SetConnMaxLifetime(cfg.ConnMaxLifetime)
 	sqldb.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	listenTarget := target
+	if cfg.ListenURL != "" {
+		lu, err := url.Parse(strings.TrimSpace(cfg.ListenURL))
+		if err != nil {
+			return nil, invalidURL("listen URL: not a URL")
+		}
+		if listenTarget, err = parsePostgresURL(lu); err != nil {
+			return nil, err
+		}
+	}
 	d := pgdialect.New()
 	db := bun.NewDB(sqldb, d)
-	return &Store{
+	s := &Store{
 		cfg:        cfg,
 		dialect:    postgresDialect{},
 		writer:     db,
@@ -50,7 +60,10 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 			return sql.OpenDB(conn), nil
 		},
 		migrations: pgMigrations,
-	}, nil
+	}
+	listen := listenPostgres(listenTarget)
+	s.notifications = func(ctx context.Context, l CommitListener) { listen(ctx, s, l) }
+	return s, nil
 }
 
 // pgTarget is a PostgreSQL server and how to log in to it, parsed from a
@@ -252,3 +265,17 @@ func (c preferConnector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 func (c preferConnector) Driver() driver.Driver { return c.secure.Driver() }
+
+// resolve returns the one of c's connectors that works with the server,
+// for a client that dials with its connector directly (pgdriver's
+// Listener takes the driver's connector, which is the secure one).
+func (c preferConnector) resolve(ctx context.Context) driver.Connector {
+	cn, err := c.secure.Connect(ctx)
+	if err != nil && strings.Contains(err.Error(), errNoServerTLS) {
+		return c.plain
+	}
+	if err == nil {
+		_ = cn.Close()
+	}
+	return c.secure
+}

@@ -33,6 +33,21 @@ type taskRow struct {
 	// from it.
 	Version   int64   `bun:"version"`
 	RequestID *string `bun:"request_id"`
+	// ChangeSeq is the number of the row's latest change in its user's
+	// change sequence (users.change_seq).
+	ChangeSeq int64 `bun:"change_seq"`
+}
+
+// tombstoneRow is a row of task_tombstones: a deleted task, remembered for
+// the change retention.
+type tombstoneRow struct {
+	bun.BaseModel `bun:"table:task_tombstones,alias:d"`
+
+	UserID     string  `bun:"user_id,pk"`
+	ID         string  `bun:"id,pk"`
+	ChangeSeq  int64   `bun:"change_seq"`
+	RequestID  *string `bun:"request_id"`
+	DeleteTime dbTime  `bun:"delete_time"`
 }
 
 func (r taskRow) task() tasks.Task {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
@@ -28,6 +29,12 @@ type Store struct {
 
 	keyMu sync.Mutex
 	key   []byte // the page token key, once loaded
+
+	// listener hears of this process's commits (see Listen).
+	listener atomic.Pointer[CommitListener]
+	// notifications, when not nil, hears of other processes' commits until
+	// ctx ends.
+	notifications func(ctx context.Context, l CommitListener)
 }
 
 var _ tasks.TaskStore = (*Store)(nil)

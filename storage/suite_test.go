@@ -37,6 +37,11 @@ var storeCases = []storeCase{
 	{"PaginationUnderChurn", testPaginationUnderChurn},
 	{"ContextDone", testContextDone},
 	{"Ping", testPing},
+	{"ChangeSequence", testChangeSequence},
+	{"FullAndIncrementalSync", testFullAndIncrementalSync},
+	{"ChangePages", testChangePages},
+	{"ChangeCursors", testChangeCursors},
+	{"WritesInCommitOrder", testWritesInCommitOrder},
 }
 
 // TestStore runs every case against PostgreSQL, PostgreSQL through

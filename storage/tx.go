@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -68,7 +70,7 @@ func message(begin string, q interface{ String() string }) string {
 
 // query runs one read-only statement, alone in its message (see message),
 // and scans its rows into dest (a slice).
-func (s *Store) query(ctx context.Context, q *bun.SelectQuery, dest any) error {
+func (s *Store) query(ctx context.Context, q interface{ String() string }, dest any) error {
 	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
 	defer cancel()
 	// The *sql.DB, not bun's: the text is formatted already, and bun
@@ -80,16 +82,47 @@ func (s *Store) query(ctx context.Context, q *bun.SelectQuery, dest any) error {
 	return translate(ctx, err)
 }
 
-// exec runs one write statement, alone in its message (see message), and
-// returns how many rows it changed.
-func (s *Store) exec(ctx context.Context, q interface{ String() string }) (int64, error) {
+// writeScript runs stmts (formatted SQL) as one write transaction and
+// returns the single int64 column of the rows the last one returns; only
+// the last may return rows. On a dialect that batches (PostgreSQL) they go
+// in one message after the bounding statement (see message): one round
+// trip for all of them. Otherwise they run one by one in a transaction.
+func (s *Store) writeScript(ctx context.Context, stmts ...string) ([]int64, error) {
+	var out []int64
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int64
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	}
+	last := len(stmts) - 1
+	if !s.dialect.batches() {
+		err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
+			for _, q := range stmts[:last] {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return err
+				}
+			}
+			return scan(tx.QueryContext(ctx, stmts[last]))
+		})
+		return out, err
+	}
 	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
 	defer cancel()
-	res, err := s.writer.DB.ExecContext(ctx, message(begin, q))
-	if err != nil {
-		return 0, translate(ctx, err)
-	}
-	// pgdriver reports the last statement's count: q's.
-	n, err := res.RowsAffected()
-	return n, translate(ctx, err)
+	// The *sql.DB, not bun's: the text is formatted already.
+	err := scan(s.writer.DB.QueryContext(ctx, message(begin, script(stmts))))
+	return out, translate(ctx, err)
 }
+
+// script joins statements into the text of one message.
+type script []string
+
+func (s script) String() string { return strings.Join(s, "; ") }

@@ -14,11 +14,13 @@ import (
 // defaulting to its environment variable, defaulting to the value in the
 // settings table (config_settings.go), which binds each field to its name.
 type config struct {
-	ListenAddr       string
-	DataDir          string
-	DatabaseURL      string
-	DBMaxConns       int
-	StatementTimeout time.Duration
+	ListenAddr        string
+	DataDir           string
+	DatabaseURL       string
+	DatabaseListenURL string
+	DBMaxConns        int
+	StatementTimeout  time.Duration
+	ChangeRetention   time.Duration
 
 	JWKSURL   string
 	JWTSecret string
@@ -38,6 +40,11 @@ type config struct {
 	CallTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	HealthInterval  time.Duration
+
+	WatchHeartbeat   time.Duration
+	WatchMaxDuration time.Duration
+	WatchMaxPerUser  int
+	WatchMax         int
 
 	// DebugAddr, when set, serves net/http/pprof on its own listener.
 	DebugAddr string

@@ -15,11 +15,13 @@ import (
 func TestSettingsFlags(t *testing.T) {
 	t.Parallel()
 	want := []string{
-		"listen-addr", "data-dir", "database-url", "db-max-conns", "db-statement-timeout",
+		"listen-addr", "data-dir", "database-url", "database-listen-url", "db-max-conns", "db-statement-timeout",
+		"change-retention",
 		"auth-jwks-url", "auth-jwt-secret", "auth-issuer", "auth-audience", "auth-clock-skew",
 		"cors-allowed-origins", "tls-cert-file", "tls-key-file", "log-level", "log-format",
 		"max-request-bytes", "max-in-flight", "call-timeout", "shutdown-timeout",
-		"health-interval", "debug-addr", "ready-file",
+		"health-interval", "watch-heartbeat", "watch-max-duration", "watch-max-per-user", "watch-max",
+		"debug-addr", "ready-file",
 	}
 	var got []string
 	for _, s := range new(config).settings("") {

@@ -328,6 +328,10 @@ func callByType(ctx context.Context, c taskAPI, msg proto.Message) (proto.Messag
 		return c.UpdateTask(ctx, m)
 	case *tasksv1.DeleteTaskRequest:
 		return c.DeleteTask(ctx, m)
+	case *tasksv1.ListTaskChangesRequest:
+		return c.ListTaskChanges(ctx, m)
+	case *tasksv1.WatchTasksRequest:
+		return c.WatchFirst(ctx, m)
 	}
 	panic("no RPC takes " + string(msg.ProtoReflect().Descriptor().FullName()))
 }

@@ -113,13 +113,17 @@ func h2cClient() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-// taskAPI is TaskService as every client under test exposes it.
+// taskAPI is TaskService as every client under test exposes it. A watch
+// is reduced to its first message (watch tests use the clients
+// themselves).
 type taskAPI interface {
 	CreateTask(context.Context, *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error)
 	GetTask(context.Context, *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error)
 	ListTasks(context.Context, *tasksv1.ListTasksRequest) (*tasksv1.ListTasksResponse, error)
 	UpdateTask(context.Context, *tasksv1.UpdateTaskRequest) (*tasksv1.UpdateTaskResponse, error)
 	DeleteTask(context.Context, *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error)
+	ListTaskChanges(context.Context, *tasksv1.ListTaskChangesRequest) (*tasksv1.ListTaskChangesResponse, error)
+	WatchFirst(context.Context, *tasksv1.WatchTasksRequest) (*tasksv1.WatchTasksResponse, error)
 }
 
 // protocols are the ways clients reach the server: connect-go with each
@@ -139,20 +143,54 @@ var protocols = []struct {
 func connectDialer(opts ...connect.ClientOption) func(testing.TB, *testServer, string) taskAPI {
 	return func(_ testing.TB, s *testServer, token string) taskAPI {
 		opts := append(opts, connect.WithInterceptors(bearer(token)))
-		return tasksv1connect.NewTaskServiceClient(h2cClient(), s.baseURL, opts...)
+		return connectAPI{tasksv1connect.NewTaskServiceClient(h2cClient(), s.baseURL, opts...)}
 	}
 }
 
-// bearer sends token (when not empty) as the Authorization header.
-func bearer(token string) connect.UnaryInterceptorFunc {
-	return func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if token != "" {
-				req.Header().Set("Authorization", "Bearer "+token)
-			}
-			return next(ctx, req)
-		}
+// connectAPI is a connect-go client as a taskAPI.
+type connectAPI struct {
+	tasksv1connect.TaskServiceClient
+}
+
+func (c connectAPI) WatchFirst(ctx context.Context, r *tasksv1.WatchTasksRequest) (*tasksv1.WatchTasksResponse, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.WatchTasks(ctx, r)
+	if err != nil {
+		return nil, err
 	}
+	defer stream.Close()
+	if !stream.Receive() {
+		return nil, stream.Err()
+	}
+	return stream.Msg(), nil
+}
+
+// bearer sends token (when not empty) as the Authorization header, on calls
+// and streams.
+type bearer string
+
+func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if b != "" {
+			req.Header().Set("Authorization", "Bearer "+string(b))
+		}
+		return next(ctx, req)
+	}
+}
+
+func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		if b != "" {
+			conn.RequestHeader().Set("Authorization", "Bearer "+string(b))
+		}
+		return conn
+	}
+}
+
+func (bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
 }
 
 type grpcGoClient struct{ c tasksgrpc.TaskServiceClient }
@@ -192,6 +230,18 @@ func (g grpcGoClient) UpdateTask(ctx context.Context, r *tasksv1.UpdateTaskReque
 }
 func (g grpcGoClient) DeleteTask(ctx context.Context, r *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error) {
 	return g.c.DeleteTask(ctx, r)
+}
+func (g grpcGoClient) ListTaskChanges(ctx context.Context, r *tasksv1.ListTaskChangesRequest) (*tasksv1.ListTaskChangesResponse, error) {
+	return g.c.ListTaskChanges(ctx, r)
+}
+func (g grpcGoClient) WatchFirst(ctx context.Context, r *tasksv1.WatchTasksRequest) (*tasksv1.WatchTasksResponse, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := g.c.WatchTasks(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return stream.Recv()
 }
 
 // rpcError is what a client learned from a failed call, whatever the

@@ -25,6 +25,8 @@ type routes struct {
 	authenticate func(http.Handler) http.Handler
 	health       *healthMonitor
 	logger       *slog.Logger
+	// watches serves WatchTasks.
+	watches *service.WatchHub
 
 	corsOrigins     []string
 	maxRequestBytes int64
@@ -54,6 +56,7 @@ func (r routes) handler() http.Handler {
 		Validator:       r.validator,
 		MaxRequestBytes: r.maxRequestBytes,
 		CallTimeout:     r.callTimeout,
+		Watches:         r.watches,
 	})
 	mux.Handle(path, service.LimitInFlight(api, r.maxInFlight))
 

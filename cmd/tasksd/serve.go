@@ -41,12 +41,21 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	}
 
 	health := newHealthMonitor(store.Ping, cfg.HealthInterval, logger)
+	watches := service.NewWatchHub(store, service.WatchConfig{
+		MaxPerUser:  cfg.WatchMaxPerUser,
+		Max:         cfg.WatchMax,
+		Heartbeat:   cfg.WatchHeartbeat,
+		MaxDuration: cfg.WatchMaxDuration,
+	}, logger)
+	stopListening := store.Listen(watches)
+	defer stopListening()
 	handler := routes{
 		store:           store,
 		validator:       validator,
 		authenticate:    service.Authenticate(verifier, publicPaths(), logger),
 		health:          health,
 		logger:          logger,
+		watches:         watches,
 		corsOrigins:     cfg.CORSOrigins,
 		maxRequestBytes: cfg.MaxRequestBytes,
 		maxInFlight:     cfg.MaxInFlight,
@@ -94,6 +103,8 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	monitorCtx, stopMonitor := context.WithCancel(context.Background())
 	defer stopMonitor()
 	go health.run(monitorCtx)
+	go watches.Run(monitorCtx)
+	go store.ForgetDeletions(monitorCtx)
 
 	served := make(chan error, 1)
 	go func() {
@@ -125,6 +136,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	stopMonitor()
 	health.set(false)
+	// Open watches would keep Shutdown waiting: end them now, Unavailable,
+	// so their clients reconnect to another replica.
+	watches.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)

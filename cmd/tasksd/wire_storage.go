@@ -34,8 +34,11 @@ func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*
 	}
 	store, err := storage.Open(ctx, storage.Config{
 		URL:              url,
+		ListenURL:        cfg.DatabaseListenURL,
 		MaxOpenConns:     cfg.DBMaxConns,
 		StatementTimeout: cfg.StatementTimeout,
+		ChangeRetention:  cfg.ChangeRetention,
+		Logger:           logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)

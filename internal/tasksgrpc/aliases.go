@@ -21,4 +21,9 @@ type (
 	UpdateTaskResponse = tasksv1.UpdateTaskResponse
 	DeleteTaskRequest  = tasksv1.DeleteTaskRequest
 	DeleteTaskResponse = tasksv1.DeleteTaskResponse
+
+	ListTaskChangesRequest  = tasksv1.ListTaskChangesRequest
+	ListTaskChangesResponse = tasksv1.ListTaskChangesResponse
+	WatchTasksRequest       = tasksv1.WatchTasksRequest
+	WatchTasksResponse      = tasksv1.WatchTasksResponse
 )

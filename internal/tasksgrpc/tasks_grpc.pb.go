@@ -12,7 +12,8 @@
 //
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
-// NOT_FOUND, ETAG_MISMATCH, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
+// SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 
@@ -31,11 +32,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TaskService_CreateTask_FullMethodName = "/tasks.v1.TaskService/CreateTask"
-	TaskService_GetTask_FullMethodName    = "/tasks.v1.TaskService/GetTask"
-	TaskService_ListTasks_FullMethodName  = "/tasks.v1.TaskService/ListTasks"
-	TaskService_UpdateTask_FullMethodName = "/tasks.v1.TaskService/UpdateTask"
-	TaskService_DeleteTask_FullMethodName = "/tasks.v1.TaskService/DeleteTask"
+	TaskService_CreateTask_FullMethodName      = "/tasks.v1.TaskService/CreateTask"
+	TaskService_GetTask_FullMethodName         = "/tasks.v1.TaskService/GetTask"
+	TaskService_ListTasks_FullMethodName       = "/tasks.v1.TaskService/ListTasks"
+	TaskService_UpdateTask_FullMethodName      = "/tasks.v1.TaskService/UpdateTask"
+	TaskService_DeleteTask_FullMethodName      = "/tasks.v1.TaskService/DeleteTask"
+	TaskService_ListTaskChanges_FullMethodName = "/tasks.v1.TaskService/ListTaskChanges"
+	TaskService_WatchTasks_FullMethodName      = "/tasks.v1.TaskService/WatchTasks"
 )
 
 // TaskServiceClient is the client API for TaskService service.
@@ -67,6 +70,24 @@ type TaskServiceClient interface {
 	// (any more) is NotFound; a stale non-empty `etag` is Aborted (reason
 	// ETAG_MISMATCH) and deletes nothing.
 	DeleteTask(ctx context.Context, in *DeleteTaskRequest, opts ...grpc.CallOption) (*DeleteTaskResponse, error)
+	// ListTaskChanges keeps a client's copy of the caller's tasks current. With
+	// an empty `cursor` it is a full sync: every task of the caller, page by
+	// page. With a cursor from an earlier answer it returns every task created,
+	// changed or deleted since, each once in its latest state, in the order of
+	// its last change. Call again with `next_cursor` while `has_more`. A cursor
+	// older than the oldest deletion the server still remembers is
+	// FailedPrecondition (reason CURSOR_EXPIRED): start over with an empty one.
+	ListTaskChanges(ctx context.Context, in *ListTaskChangesRequest, opts ...grpc.CallOption) (*ListTaskChangesResponse, error)
+	// WatchTasks first sends what ListTaskChanges would from `cursor`, then
+	// stays open and sends each change to the caller's tasks as it is made,
+	// on whichever server it was made, within a second. After a quiet spell it
+	// sends a heartbeat: a message with no changes and the current cursor.
+	// Every message's `cursor` is a safe place to resume from. The stream ends
+	// with Unauthenticated when the caller's token expires and with
+	// Unavailable when the server shuts down or the stream has been open for
+	// the server's maximum: reconnect with the last cursor. Too many open
+	// watches are ResourceExhausted (reason TOO_MANY_WATCHES).
+	WatchTasks(ctx context.Context, in *WatchTasksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchTasksResponse], error)
 }
 
 type taskServiceClient struct {
@@ -127,6 +148,35 @@ func (c *taskServiceClient) DeleteTask(ctx context.Context, in *DeleteTaskReques
 	return out, nil
 }
 
+func (c *taskServiceClient) ListTaskChanges(ctx context.Context, in *ListTaskChangesRequest, opts ...grpc.CallOption) (*ListTaskChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTaskChangesResponse)
+	err := c.cc.Invoke(ctx, TaskService_ListTaskChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *taskServiceClient) WatchTasks(ctx context.Context, in *WatchTasksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchTasksResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TaskService_ServiceDesc.Streams[0], TaskService_WatchTasks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchTasksRequest, WatchTasksResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TaskService_WatchTasksClient = grpc.ServerStreamingClient[WatchTasksResponse]
+
 // TaskServiceServer is the server API for TaskService service.
 // All implementations must embed UnimplementedTaskServiceServer
 // for forward compatibility.
@@ -156,6 +206,24 @@ type TaskServiceServer interface {
 	// (any more) is NotFound; a stale non-empty `etag` is Aborted (reason
 	// ETAG_MISMATCH) and deletes nothing.
 	DeleteTask(context.Context, *DeleteTaskRequest) (*DeleteTaskResponse, error)
+	// ListTaskChanges keeps a client's copy of the caller's tasks current. With
+	// an empty `cursor` it is a full sync: every task of the caller, page by
+	// page. With a cursor from an earlier answer it returns every task created,
+	// changed or deleted since, each once in its latest state, in the order of
+	// its last change. Call again with `next_cursor` while `has_more`. A cursor
+	// older than the oldest deletion the server still remembers is
+	// FailedPrecondition (reason CURSOR_EXPIRED): start over with an empty one.
+	ListTaskChanges(context.Context, *ListTaskChangesRequest) (*ListTaskChangesResponse, error)
+	// WatchTasks first sends what ListTaskChanges would from `cursor`, then
+	// stays open and sends each change to the caller's tasks as it is made,
+	// on whichever server it was made, within a second. After a quiet spell it
+	// sends a heartbeat: a message with no changes and the current cursor.
+	// Every message's `cursor` is a safe place to resume from. The stream ends
+	// with Unauthenticated when the caller's token expires and with
+	// Unavailable when the server shuts down or the stream has been open for
+	// the server's maximum: reconnect with the last cursor. Too many open
+	// watches are ResourceExhausted (reason TOO_MANY_WATCHES).
+	WatchTasks(*WatchTasksRequest, grpc.ServerStreamingServer[WatchTasksResponse]) error
 	mustEmbedUnimplementedTaskServiceServer()
 }
 
@@ -180,6 +248,12 @@ func (UnimplementedTaskServiceServer) UpdateTask(context.Context, *UpdateTaskReq
 }
 func (UnimplementedTaskServiceServer) DeleteTask(context.Context, *DeleteTaskRequest) (*DeleteTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteTask not implemented")
+}
+func (UnimplementedTaskServiceServer) ListTaskChanges(context.Context, *ListTaskChangesRequest) (*ListTaskChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTaskChanges not implemented")
+}
+func (UnimplementedTaskServiceServer) WatchTasks(*WatchTasksRequest, grpc.ServerStreamingServer[WatchTasksResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchTasks not implemented")
 }
 func (UnimplementedTaskServiceServer) mustEmbedUnimplementedTaskServiceServer() {}
 func (UnimplementedTaskServiceServer) testEmbeddedByValue()                     {}
@@ -292,6 +366,35 @@ func _TaskService_DeleteTask_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TaskService_ListTaskChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTaskChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).ListTaskChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_ListTaskChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).ListTaskChanges(ctx, req.(*ListTaskChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TaskService_WatchTasks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchTasksRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TaskServiceServer).WatchTasks(m, &grpc.GenericServerStream[WatchTasksRequest, WatchTasksResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TaskService_WatchTasksServer = grpc.ServerStreamingServer[WatchTasksResponse]
+
 // TaskService_ServiceDesc is the grpc.ServiceDesc for TaskService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -319,7 +422,17 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DeleteTask",
 			Handler:    _TaskService_DeleteTask_Handler,
 		},
+		{
+			MethodName: "ListTaskChanges",
+			Handler:    _TaskService_ListTaskChanges_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchTasks",
+			Handler:       _TaskService_WatchTasks_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "tasks/v1/tasks.proto",
 }

@@ -12,7 +12,8 @@
 //
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
-// NOT_FOUND, ETAG_MISMATCH, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
+// SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 
@@ -1050,6 +1051,319 @@ func (*DeleteTaskResponse) Descriptor() ([]byte, []int) {
 	return file_tasks_v1_tasks_proto_rawDescGZIP(), []int{11}
 }
 
+// TaskChange is one entry of the caller's change history: a task as it is
+// now (created or changed), or the id of a task that was deleted.
+type TaskChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	//
+	// Types that are valid to be assigned to Change:
+	//
+	//	*TaskChange_Task
+	//	*TaskChange_DeletedTaskId
+	Change        isTaskChange_Change `protobuf_oneof:"change"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskChange) Reset() {
+	*x = TaskChange{}
+	mi := &file_tasks_v1_tasks_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskChange) ProtoMessage() {}
+
+func (x *TaskChange) ProtoReflect() protoreflect.Message {
+	mi := &file_tasks_v1_tasks_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskChange.ProtoReflect.Descriptor instead.
+func (*TaskChange) Descriptor() ([]byte, []int) {
+	return file_tasks_v1_tasks_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TaskChange) GetChange() isTaskChange_Change {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *TaskChange) GetTask() *Task {
+	if x != nil {
+		if x, ok := x.Change.(*TaskChange_Task); ok {
+			return x.Task
+		}
+	}
+	return nil
+}
+
+func (x *TaskChange) GetDeletedTaskId() string {
+	if x != nil {
+		if x, ok := x.Change.(*TaskChange_DeletedTaskId); ok {
+			return x.DeletedTaskId
+		}
+	}
+	return ""
+}
+
+type isTaskChange_Change interface {
+	isTaskChange_Change()
+}
+
+type TaskChange_Task struct {
+	// The task as it is after its latest change.
+	Task *Task `protobuf:"bytes,1,opt,name=task,proto3,oneof"`
+}
+
+type TaskChange_DeletedTaskId struct {
+	// The id of a task that was deleted.
+	DeletedTaskId string `protobuf:"bytes,2,opt,name=deleted_task_id,json=deletedTaskId,proto3,oneof"`
+}
+
+func (*TaskChange_Task) isTaskChange_Change() {}
+
+func (*TaskChange_DeletedTaskId) isTaskChange_Change() {}
+
+// ListTaskChangesRequest asks for the changes after a cursor.
+type ListTaskChangesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty for a full sync; otherwise `next_cursor` (or a WatchTasks
+	// message's `cursor`) from an earlier answer to the same caller.
+	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// How many changes to return at most: 0 means 100; above 1000 is treated
+	// as 1000.
+	PageSize      int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTaskChangesRequest) Reset() {
+	*x = ListTaskChangesRequest{}
+	mi := &file_tasks_v1_tasks_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTaskChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTaskChangesRequest) ProtoMessage() {}
+
+func (x *ListTaskChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasks_v1_tasks_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTaskChangesRequest.ProtoReflect.Descriptor instead.
+func (*ListTaskChangesRequest) Descriptor() ([]byte, []int) {
+	return file_tasks_v1_tasks_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListTaskChangesRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *ListTaskChangesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// ListTaskChangesResponse is one page of changes.
+type ListTaskChangesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The changes, oldest first. A full sync has no deletions.
+	Changes []*TaskChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// Where the next call continues from. Applying the pages in order to a
+	// copy taken at the request's cursor gives exactly the caller's tasks as of
+	// this cursor.
+	NextCursor string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	// Whether more changes follow: call again with `next_cursor`.
+	HasMore       bool `protobuf:"varint,3,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTaskChangesResponse) Reset() {
+	*x = ListTaskChangesResponse{}
+	mi := &file_tasks_v1_tasks_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTaskChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTaskChangesResponse) ProtoMessage() {}
+
+func (x *ListTaskChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasks_v1_tasks_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTaskChangesResponse.ProtoReflect.Descriptor instead.
+func (*ListTaskChangesResponse) Descriptor() ([]byte, []int) {
+	return file_tasks_v1_tasks_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListTaskChangesResponse) GetChanges() []*TaskChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *ListTaskChangesResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
+func (x *ListTaskChangesResponse) GetHasMore() bool {
+	if x != nil {
+		return x.HasMore
+	}
+	return false
+}
+
+// WatchTasksRequest opens a watch.
+type WatchTasksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where to start: as ListTaskChangesRequest.cursor.
+	Cursor        string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchTasksRequest) Reset() {
+	*x = WatchTasksRequest{}
+	mi := &file_tasks_v1_tasks_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchTasksRequest) ProtoMessage() {}
+
+func (x *WatchTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasks_v1_tasks_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchTasksRequest.ProtoReflect.Descriptor instead.
+func (*WatchTasksRequest) Descriptor() ([]byte, []int) {
+	return file_tasks_v1_tasks_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WatchTasksRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// WatchTasksResponse is one message of a watch.
+type WatchTasksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The changes since the previous message, oldest first, at most 100; none
+	// in a heartbeat.
+	Changes []*TaskChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// A safe place to resume from after these changes.
+	Cursor        string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchTasksResponse) Reset() {
+	*x = WatchTasksResponse{}
+	mi := &file_tasks_v1_tasks_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchTasksResponse) ProtoMessage() {}
+
+func (x *WatchTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasks_v1_tasks_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchTasksResponse.ProtoReflect.Descriptor instead.
+func (*WatchTasksResponse) Descriptor() ([]byte, []int) {
+	return file_tasks_v1_tasks_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *WatchTasksResponse) GetChanges() []*TaskChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *WatchTasksResponse) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
 var File_tasks_v1_tasks_proto protoreflect.FileDescriptor
 
 const file_tasks_v1_tasks_proto_rawDesc = "" +
@@ -1129,7 +1443,25 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\x11DeleteTaskRequest\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\"\x14\n" +
-	"\x12DeleteTaskResponse*^\n" +
+	"\x12DeleteTaskResponse\"f\n" +
+	"\n" +
+	"TaskChange\x12$\n" +
+	"\x04task\x18\x01 \x01(\v2\x0e.tasks.v1.TaskH\x00R\x04task\x12(\n" +
+	"\x0fdeleted_task_id\x18\x02 \x01(\tH\x00R\rdeletedTaskIdB\b\n" +
+	"\x06change\"`\n" +
+	"\x16ListTaskChangesRequest\x12 \n" +
+	"\x06cursor\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x06cursor\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\"\x85\x01\n" +
+	"\x17ListTaskChangesResponse\x12.\n" +
+	"\achanges\x18\x01 \x03(\v2\x14.tasks.v1.TaskChangeR\achanges\x12\x1f\n" +
+	"\vnext_cursor\x18\x02 \x01(\tR\n" +
+	"nextCursor\x12\x19\n" +
+	"\bhas_more\x18\x03 \x01(\bR\ahasMore\"5\n" +
+	"\x11WatchTasksRequest\x12 \n" +
+	"\x06cursor\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x06cursor\"\\\n" +
+	"\x12WatchTasksResponse\x12.\n" +
+	"\achanges\x18\x01 \x03(\v2\x14.tasks.v1.TaskChangeR\achanges\x12\x16\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursor*^\n" +
 	"\bPriority\x12\x18\n" +
 	"\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fPRIORITY_LOW\x10\x01\x12\x13\n" +
@@ -1142,7 +1474,7 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\x1bTASK_ORDER_UPDATE_TIME_DESC\x10\x03\x12\x1b\n" +
 	"\x17TASK_ORDER_DUE_TIME_ASC\x10\x04\x12\x1c\n" +
 	"\x18TASK_ORDER_PRIORITY_DESC\x10\x05\x12\x18\n" +
-	"\x14TASK_ORDER_TITLE_ASC\x10\x062\x81\x03\n" +
+	"\x14TASK_ORDER_TITLE_ASC\x10\x062\xab\x04\n" +
 	"\vTaskService\x12I\n" +
 	"\n" +
 	"CreateTask\x12\x1b.tasks.v1.CreateTaskRequest\x1a\x1c.tasks.v1.CreateTaskResponse\"\x00\x12C\n" +
@@ -1151,7 +1483,10 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\n" +
 	"UpdateTask\x12\x1b.tasks.v1.UpdateTaskRequest\x1a\x1c.tasks.v1.UpdateTaskResponse\"\x00\x12L\n" +
 	"\n" +
-	"DeleteTask\x12\x1b.tasks.v1.DeleteTaskRequest\x1a\x1c.tasks.v1.DeleteTaskResponse\"\x03\x90\x02\x02B/Z-github.com/example/tasks/gen/tasks/v1;tasksv1b\x06proto3"
+	"DeleteTask\x12\x1b.tasks.v1.DeleteTaskRequest\x1a\x1c.tasks.v1.DeleteTaskResponse\"\x03\x90\x02\x02\x12[\n" +
+	"\x0fListTaskChanges\x12 .tasks.v1.ListTaskChangesRequest\x1a!.tasks.v1.ListTaskChangesResponse\"\x03\x90\x02\x01\x12K\n" +
+	"\n" +
+	"WatchTasks\x12\x1b.tasks.v1.WatchTasksRequest\x1a\x1c.tasks.v1.WatchTasksResponse\"\x000\x01B/Z-github.com/example/tasks/gen/tasks/v1;tasksv1b\x06proto3"
 
 var (
 	file_tasks_v1_tasks_proto_rawDescOnce sync.Once
@@ -1166,58 +1501,70 @@ func file_tasks_v1_tasks_proto_rawDescGZIP() []byte {
 }
 
 var file_tasks_v1_tasks_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tasks_v1_tasks_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_tasks_v1_tasks_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_tasks_v1_tasks_proto_goTypes = []any{
-	(Priority)(0),                 // 0: tasks.v1.Priority
-	(TaskOrder)(0),                // 1: tasks.v1.TaskOrder
-	(*Task)(nil),                  // 2: tasks.v1.Task
-	(*CreateTaskRequest)(nil),     // 3: tasks.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),    // 4: tasks.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),        // 5: tasks.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),       // 6: tasks.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),      // 7: tasks.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),     // 8: tasks.v1.ListTasksResponse
-	(*UpdateTaskRequest)(nil),     // 9: tasks.v1.UpdateTaskRequest
-	(*TagList)(nil),               // 10: tasks.v1.TagList
-	(*UpdateTaskResponse)(nil),    // 11: tasks.v1.UpdateTaskResponse
-	(*DeleteTaskRequest)(nil),     // 12: tasks.v1.DeleteTaskRequest
-	(*DeleteTaskResponse)(nil),    // 13: tasks.v1.DeleteTaskResponse
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(Priority)(0),                   // 0: tasks.v1.Priority
+	(TaskOrder)(0),                  // 1: tasks.v1.TaskOrder
+	(*Task)(nil),                    // 2: tasks.v1.Task
+	(*CreateTaskRequest)(nil),       // 3: tasks.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),      // 4: tasks.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),          // 5: tasks.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),         // 6: tasks.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),        // 7: tasks.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),       // 8: tasks.v1.ListTasksResponse
+	(*UpdateTaskRequest)(nil),       // 9: tasks.v1.UpdateTaskRequest
+	(*TagList)(nil),                 // 10: tasks.v1.TagList
+	(*UpdateTaskResponse)(nil),      // 11: tasks.v1.UpdateTaskResponse
+	(*DeleteTaskRequest)(nil),       // 12: tasks.v1.DeleteTaskRequest
+	(*DeleteTaskResponse)(nil),      // 13: tasks.v1.DeleteTaskResponse
+	(*TaskChange)(nil),              // 14: tasks.v1.TaskChange
+	(*ListTaskChangesRequest)(nil),  // 15: tasks.v1.ListTaskChangesRequest
+	(*ListTaskChangesResponse)(nil), // 16: tasks.v1.ListTaskChangesResponse
+	(*WatchTasksRequest)(nil),       // 17: tasks.v1.WatchTasksRequest
+	(*WatchTasksResponse)(nil),      // 18: tasks.v1.WatchTasksResponse
+	(*timestamppb.Timestamp)(nil),   // 19: google.protobuf.Timestamp
 }
 var file_tasks_v1_tasks_proto_depIdxs = []int32{
 	0,  // 0: tasks.v1.Task.priority:type_name -> tasks.v1.Priority
-	14, // 1: tasks.v1.Task.due_time:type_name -> google.protobuf.Timestamp
-	14, // 2: tasks.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	14, // 3: tasks.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	14, // 4: tasks.v1.Task.complete_time:type_name -> google.protobuf.Timestamp
+	19, // 1: tasks.v1.Task.due_time:type_name -> google.protobuf.Timestamp
+	19, // 2: tasks.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	19, // 3: tasks.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	19, // 4: tasks.v1.Task.complete_time:type_name -> google.protobuf.Timestamp
 	0,  // 5: tasks.v1.CreateTaskRequest.priority:type_name -> tasks.v1.Priority
-	14, // 6: tasks.v1.CreateTaskRequest.due_time:type_name -> google.protobuf.Timestamp
+	19, // 6: tasks.v1.CreateTaskRequest.due_time:type_name -> google.protobuf.Timestamp
 	2,  // 7: tasks.v1.CreateTaskResponse.task:type_name -> tasks.v1.Task
 	2,  // 8: tasks.v1.GetTaskResponse.task:type_name -> tasks.v1.Task
 	0,  // 9: tasks.v1.ListTasksRequest.priority:type_name -> tasks.v1.Priority
-	14, // 10: tasks.v1.ListTasksRequest.due_before:type_name -> google.protobuf.Timestamp
-	14, // 11: tasks.v1.ListTasksRequest.due_after:type_name -> google.protobuf.Timestamp
+	19, // 10: tasks.v1.ListTasksRequest.due_before:type_name -> google.protobuf.Timestamp
+	19, // 11: tasks.v1.ListTasksRequest.due_after:type_name -> google.protobuf.Timestamp
 	1,  // 12: tasks.v1.ListTasksRequest.order_by:type_name -> tasks.v1.TaskOrder
 	2,  // 13: tasks.v1.ListTasksResponse.tasks:type_name -> tasks.v1.Task
 	0,  // 14: tasks.v1.UpdateTaskRequest.priority:type_name -> tasks.v1.Priority
 	10, // 15: tasks.v1.UpdateTaskRequest.tags:type_name -> tasks.v1.TagList
-	14, // 16: tasks.v1.UpdateTaskRequest.due_time:type_name -> google.protobuf.Timestamp
+	19, // 16: tasks.v1.UpdateTaskRequest.due_time:type_name -> google.protobuf.Timestamp
 	2,  // 17: tasks.v1.UpdateTaskResponse.task:type_name -> tasks.v1.Task
-	3,  // 18: tasks.v1.TaskService.CreateTask:input_type -> tasks.v1.CreateTaskRequest
-	5,  // 19: tasks.v1.TaskService.GetTask:input_type -> tasks.v1.GetTaskRequest
-	7,  // 20: tasks.v1.TaskService.ListTasks:input_type -> tasks.v1.ListTasksRequest
-	9,  // 21: tasks.v1.TaskService.UpdateTask:input_type -> tasks.v1.UpdateTaskRequest
-	12, // 22: tasks.v1.TaskService.DeleteTask:input_type -> tasks.v1.DeleteTaskRequest
-	4,  // 23: tasks.v1.TaskService.CreateTask:output_type -> tasks.v1.CreateTaskResponse
-	6,  // 24: tasks.v1.TaskService.GetTask:output_type -> tasks.v1.GetTaskResponse
-	8,  // 25: tasks.v1.TaskService.ListTasks:output_type -> tasks.v1.ListTasksResponse
-	11, // 26: tasks.v1.TaskService.UpdateTask:output_type -> tasks.v1.UpdateTaskResponse
-	13, // 27: tasks.v1.TaskService.DeleteTask:output_type -> tasks.v1.DeleteTaskResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	2,  // 18: tasks.v1.TaskChange.task:type_name -> tasks.v1.Task
+	14, // 19: tasks.v1.ListTaskChangesResponse.changes:type_name -> tasks.v1.TaskChange
+	14, // 20: tasks.v1.WatchTasksResponse.changes:type_name -> tasks.v1.TaskChange
+	3,  // 21: tasks.v1.TaskService.CreateTask:input_type -> tasks.v1.CreateTaskRequest
+	5,  // 22: tasks.v1.TaskService.GetTask:input_type -> tasks.v1.GetTaskRequest
+	7,  // 23: tasks.v1.TaskService.ListTasks:input_type -> tasks.v1.ListTasksRequest
+	9,  // 24: tasks.v1.TaskService.UpdateTask:input_type -> tasks.v1.UpdateTaskRequest
+	12, // 25: tasks.v1.TaskService.DeleteTask:input_type -> tasks.v1.DeleteTaskRequest
+	15, // 26: tasks.v1.TaskService.ListTaskChanges:input_type -> tasks.v1.ListTaskChangesRequest
+	17, // 27: tasks.v1.TaskService.WatchTasks:input_type -> tasks.v1.WatchTasksRequest
+	4,  // 28: tasks.v1.TaskService.CreateTask:output_type -> tasks.v1.CreateTaskResponse
+	6,  // 29: tasks.v1.TaskService.GetTask:output_type -> tasks.v1.GetTaskResponse
+	8,  // 30: tasks.v1.TaskService.ListTasks:output_type -> tasks.v1.ListTasksResponse
+	11, // 31: tasks.v1.TaskService.UpdateTask:output_type -> tasks.v1.UpdateTaskResponse
+	13, // 32: tasks.v1.TaskService.DeleteTask:output_type -> tasks.v1.DeleteTaskResponse
+	16, // 33: tasks.v1.TaskService.ListTaskChanges:output_type -> tasks.v1.ListTaskChangesResponse
+	18, // 34: tasks.v1.TaskService.WatchTasks:output_type -> tasks.v1.WatchTasksResponse
+	28, // [28:35] is the sub-list for method output_type
+	21, // [21:28] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_tasks_v1_tasks_proto_init() }
@@ -1227,13 +1574,17 @@ func file_tasks_v1_tasks_proto_init() {
 	}
 	file_tasks_v1_tasks_proto_msgTypes[5].OneofWrappers = []any{}
 	file_tasks_v1_tasks_proto_msgTypes[7].OneofWrappers = []any{}
+	file_tasks_v1_tasks_proto_msgTypes[12].OneofWrappers = []any{
+		(*TaskChange_Task)(nil),
+		(*TaskChange_DeletedTaskId)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasks_v1_tasks_proto_rawDesc), len(file_tasks_v1_tasks_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   12,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

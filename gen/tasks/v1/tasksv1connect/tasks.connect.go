@@ -10,7 +10,8 @@
 //
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
-// NOT_FOUND, ETAG_MISMATCH, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
+// SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 package tasksv1connect
@@ -54,6 +55,11 @@ const (
 	TaskServiceUpdateTaskProcedure = "/tasks.v1.TaskService/UpdateTask"
 	// TaskServiceDeleteTaskProcedure is the fully-qualified name of the TaskService's DeleteTask RPC.
 	TaskServiceDeleteTaskProcedure = "/tasks.v1.TaskService/DeleteTask"
+	// TaskServiceListTaskChangesProcedure is the fully-qualified name of the TaskService's
+	// ListTaskChanges RPC.
+	TaskServiceListTaskChangesProcedure = "/tasks.v1.TaskService/ListTaskChanges"
+	// TaskServiceWatchTasksProcedure is the fully-qualified name of the TaskService's WatchTasks RPC.
+	TaskServiceWatchTasksProcedure = "/tasks.v1.TaskService/WatchTasks"
 )
 
 // TaskServiceClient is a client for the tasks.v1.TaskService service.
@@ -81,6 +87,24 @@ type TaskServiceClient interface {
 	// (any more) is NotFound; a stale non-empty `etag` is Aborted (reason
 	// ETAG_MISMATCH) and deletes nothing.
 	DeleteTask(context.Context, *v1.DeleteTaskRequest) (*v1.DeleteTaskResponse, error)
+	// ListTaskChanges keeps a client's copy of the caller's tasks current. With
+	// an empty `cursor` it is a full sync: every task of the caller, page by
+	// page. With a cursor from an earlier answer it returns every task created,
+	// changed or deleted since, each once in its latest state, in the order of
+	// its last change. Call again with `next_cursor` while `has_more`. A cursor
+	// older than the oldest deletion the server still remembers is
+	// FailedPrecondition (reason CURSOR_EXPIRED): start over with an empty one.
+	ListTaskChanges(context.Context, *v1.ListTaskChangesRequest) (*v1.ListTaskChangesResponse, error)
+	// WatchTasks first sends what ListTaskChanges would from `cursor`, then
+	// stays open and sends each change to the caller's tasks as it is made,
+	// on whichever server it was made, within a second. After a quiet spell it
+	// sends a heartbeat: a message with no changes and the current cursor.
+	// Every message's `cursor` is a safe place to resume from. The stream ends
+	// with Unauthenticated when the caller's token expires and with
+	// Unavailable when the server shuts down or the stream has been open for
+	// the server's maximum: reconnect with the last cursor. Too many open
+	// watches are ResourceExhausted (reason TOO_MANY_WATCHES).
+	WatchTasks(context.Context, *v1.WatchTasksRequest) (*connect.ServerStreamForClient[v1.WatchTasksResponse], error)
 }
 
 // NewTaskServiceClient constructs a client for the tasks.v1.TaskService service. By default, it
@@ -127,16 +151,31 @@ func NewTaskServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		listTaskChanges: connect.NewClient[v1.ListTaskChangesRequest, v1.ListTaskChangesResponse](
+			httpClient,
+			baseURL+TaskServiceListTaskChangesProcedure,
+			connect.WithSchema(taskServiceMethods.ByName("ListTaskChanges")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		watchTasks: connect.NewClient[v1.WatchTasksRequest, v1.WatchTasksResponse](
+			httpClient,
+			baseURL+TaskServiceWatchTasksProcedure,
+			connect.WithSchema(taskServiceMethods.ByName("WatchTasks")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // taskServiceClient implements TaskServiceClient.
 type taskServiceClient struct {
-	createTask *connect.Client[v1.CreateTaskRequest, v1.CreateTaskResponse]
-	getTask    *connect.Client[v1.GetTaskRequest, v1.GetTaskResponse]
-	listTasks  *connect.Client[v1.ListTasksRequest, v1.ListTasksResponse]
-	updateTask *connect.Client[v1.UpdateTaskRequest, v1.UpdateTaskResponse]
-	deleteTask *connect.Client[v1.DeleteTaskRequest, v1.DeleteTaskResponse]
+	createTask      *connect.Client[v1.CreateTaskRequest, v1.CreateTaskResponse]
+	getTask         *connect.Client[v1.GetTaskRequest, v1.GetTaskResponse]
+	listTasks       *connect.Client[v1.ListTasksRequest, v1.ListTasksResponse]
+	updateTask      *connect.Client[v1.UpdateTaskRequest, v1.UpdateTaskResponse]
+	deleteTask      *connect.Client[v1.DeleteTaskRequest, v1.DeleteTaskResponse]
+	listTaskChanges *connect.Client[v1.ListTaskChangesRequest, v1.ListTaskChangesResponse]
+	watchTasks      *connect.Client[v1.WatchTasksRequest, v1.WatchTasksResponse]
 }
 
 // CreateTask calls tasks.v1.TaskService.CreateTask.
@@ -184,6 +223,20 @@ func (c *taskServiceClient) DeleteTask(ctx context.Context, req *v1.DeleteTaskRe
 	return nil, err
 }
 
+// ListTaskChanges calls tasks.v1.TaskService.ListTaskChanges.
+func (c *taskServiceClient) ListTaskChanges(ctx context.Context, req *v1.ListTaskChangesRequest) (*v1.ListTaskChangesResponse, error) {
+	response, err := c.listTaskChanges.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// WatchTasks calls tasks.v1.TaskService.WatchTasks.
+func (c *taskServiceClient) WatchTasks(ctx context.Context, req *v1.WatchTasksRequest) (*connect.ServerStreamForClient[v1.WatchTasksResponse], error) {
+	return c.watchTasks.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // TaskServiceHandler is an implementation of the tasks.v1.TaskService service.
 type TaskServiceHandler interface {
 	// CreateTask adds a task to the caller's list and returns it with its id,
@@ -209,6 +262,24 @@ type TaskServiceHandler interface {
 	// (any more) is NotFound; a stale non-empty `etag` is Aborted (reason
 	// ETAG_MISMATCH) and deletes nothing.
 	DeleteTask(context.Context, *v1.DeleteTaskRequest) (*v1.DeleteTaskResponse, error)
+	// ListTaskChanges keeps a client's copy of the caller's tasks current. With
+	// an empty `cursor` it is a full sync: every task of the caller, page by
+	// page. With a cursor from an earlier answer it returns every task created,
+	// changed or deleted since, each once in its latest state, in the order of
+	// its last change. Call again with `next_cursor` while `has_more`. A cursor
+	// older than the oldest deletion the server still remembers is
+	// FailedPrecondition (reason CURSOR_EXPIRED): start over with an empty one.
+	ListTaskChanges(context.Context, *v1.ListTaskChangesRequest) (*v1.ListTaskChangesResponse, error)
+	// WatchTasks first sends what ListTaskChanges would from `cursor`, then
+	// stays open and sends each change to the caller's tasks as it is made,
+	// on whichever server it was made, within a second. After a quiet spell it
+	// sends a heartbeat: a message with no changes and the current cursor.
+	// Every message's `cursor` is a safe place to resume from. The stream ends
+	// with Unauthenticated when the caller's token expires and with
+	// Unavailable when the server shuts down or the stream has been open for
+	// the server's maximum: reconnect with the last cursor. Too many open
+	// watches are ResourceExhausted (reason TOO_MANY_WATCHES).
+	WatchTasks(context.Context, *v1.WatchTasksRequest, *connect.ServerStream[v1.WatchTasksResponse]) error
 }
 
 // NewTaskServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -251,6 +322,19 @@ func NewTaskServiceHandler(svc TaskServiceHandler, opts ...connect.HandlerOption
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	taskServiceListTaskChangesHandler := connect.NewUnaryHandlerSimple(
+		TaskServiceListTaskChangesProcedure,
+		svc.ListTaskChanges,
+		connect.WithSchema(taskServiceMethods.ByName("ListTaskChanges")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	taskServiceWatchTasksHandler := connect.NewServerStreamHandlerSimple(
+		TaskServiceWatchTasksProcedure,
+		svc.WatchTasks,
+		connect.WithSchema(taskServiceMethods.ByName("WatchTasks")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/tasks.v1.TaskService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TaskServiceCreateTaskProcedure:
@@ -263,6 +347,10 @@ func NewTaskServiceHandler(svc TaskServiceHandler, opts ...connect.HandlerOption
 			taskServiceUpdateTaskHandler.ServeHTTP(w, r)
 		case TaskServiceDeleteTaskProcedure:
 			taskServiceDeleteTaskHandler.ServeHTTP(w, r)
+		case TaskServiceListTaskChangesProcedure:
+			taskServiceListTaskChangesHandler.ServeHTTP(w, r)
+		case TaskServiceWatchTasksProcedure:
+			taskServiceWatchTasksHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -290,4 +378,12 @@ func (UnimplementedTaskServiceHandler) UpdateTask(context.Context, *v1.UpdateTas
 
 func (UnimplementedTaskServiceHandler) DeleteTask(context.Context, *v1.DeleteTaskRequest) (*v1.DeleteTaskResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tasks.v1.TaskService.DeleteTask is not implemented"))
+}
+
+func (UnimplementedTaskServiceHandler) ListTaskChanges(context.Context, *v1.ListTaskChangesRequest) (*v1.ListTaskChangesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tasks.v1.TaskService.ListTaskChanges is not implemented"))
+}
+
+func (UnimplementedTaskServiceHandler) WatchTasks(context.Context, *v1.WatchTasksRequest, *connect.ServerStream[v1.WatchTasksResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("tasks.v1.TaskService.WatchTasks is not implemented"))
 }

@@ -10,7 +10,8 @@
 //
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
-// NOT_FOUND, ETAG_MISMATCH, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
+// SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 
@@ -25,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tasks/v1/tasks.proto.
  */
 export const file_tasks_v1_tasks: GenFile = /*@__PURE__*/
-  fileDesc("ChR0YXNrcy92MS90YXNrcy5wcm90bxIIdGFza3MudjEizgIKBFRhc2sSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEQoJY29tcGxldGVkGAQgASgIEiQKCHByaW9yaXR5GAUgASgOMhIudGFza3MudjEuUHJpb3JpdHkSDAoEdGFncxgGIAMoCRIsCghkdWVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1jb21wbGV0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAsgASgJIvQCChFDcmVhdGVUYXNrUmVxdWVzdBKDAQoFdGl0bGUYASABKAlCdLpIcboBWAoQc3RyaW5nLm5vdF9ibGFuaxIbbXVzdCBub3QgYmUgb25seSB3aGl0ZXNwYWNlGid0aGlzID09ICcnIHx8IHRoaXMubWF0Y2hlcygnW15cXHB7Wn1dJynIAQFyERjIATIMXlteXHB7Q2N9XSokEiEKC2Rlc2NyaXB0aW9uGAIgASgJQgy6SAlyBxigH7oBAQASLgoIcHJpb3JpdHkYAyABKA4yEi50YXNrcy52MS5Qcmlvcml0eUIIukgFggECEAESNwoEdGFncxgEIAMoCUIpukgmkgEjEBAiH3IdEAEYIDIXXltccHtMfVxwe019XHB7TmR9Xy1dKiQSLAoIZHVlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KCnJlcXVlc3RfaWQYBiABKAlCC7pICNgBAXIDsAEBIjIKEkNyZWF0ZVRhc2tSZXNwb25zZRIcCgR0YXNrGAEgASgLMg4udGFza3MudjEuVGFzayIpCg5HZXRUYXNrUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEiLwoPR2V0VGFza1Jlc3BvbnNlEhwKBHRhc2sYASABKAsyDi50YXNrcy52MS5UYXNrIvACChBMaXN0VGFza3NSZXF1ZXN0EhoKCXBhZ2Vfc2l6ZRgBIAEoBUIHukgEGgIoABISCgpwYWdlX3Rva2VuGAIgASgJEhYKCWNvbXBsZXRlZBgDIAEoCEgAiAEBEi4KCHByaW9yaXR5GAQgASgOMhIudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEi0KA3RhZxgFIAEoCUIgukgdchsYIDIXXltccHtMfVxwe019XHB7TmR9Xy1dKiQSFwoFcXVlcnkYBiABKAlCCLpIBXIDGMgBEi4KCmR1ZV9iZWZvcmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWR1ZV9hZnRlchgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoIb3JkZXJfYnkYCSABKA4yEy50YXNrcy52MS5UYXNrT3JkZXJCCLpIBYIBAhABQgwKCl9jb21wbGV0ZWQiXwoRTGlzdFRhc2tzUmVzcG9uc2USHQoFdGFza3MYASADKAsyDi50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIvYDChFVcGRhdGVUYXNrUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEShwEKBXRpdGxlGAIgASgJQnO6SHC6AVgKEHN0cmluZy5ub3RfYmxhbmsSG211c3Qgbm90IGJlIG9ubHkgd2hpdGVzcGFjZRondGhpcyA9PSAnJyB8fCB0aGlzLm1hdGNoZXMoJ1teXFxwe1p9XScpchMQARjIATIMXlteXHB7Q2N9XSokSACIAQESJgoLZGVzY3JpcHRpb24YAyABKAlCDLpICXIHGKAfugEBAEgBiAEBEhYKCWNvbXBsZXRlZBgEIAEoCEgCiAEBEjMKCHByaW9yaXR5GAUgASgOMhIudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABSAOIAQESHwoEdGFncxgGIAEoCzIRLnRhc2tzLnYxLlRhZ0xpc3QSLAoIZHVlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNsZWFyX2R1ZV90aW1lGAggASgIEgwKBGV0YWcYCSABKAk6H7pIHCIaCghkdWVfdGltZQoOY2xlYXJfZHVlX3RpbWVCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkIMCgpfY29tcGxldGVkQgsKCV9wcmlvcml0eSJECgdUYWdMaXN0EjkKBnZhbHVlcxgBIAMoCUIpukgmkgEjEBAiH3IdEAEYIDIXXltccHtMfVxwe019XHB7TmR9Xy1dKiQiMgoSVXBkYXRlVGFza1Jlc3BvbnNlEhwKBHRhc2sYASABKAsyDi50YXNrcy52MS5UYXNrIjoKEURlbGV0ZVRhc2tSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABARIMCgRldGFnGAIgASgJIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSpeCghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhAKDFBSSU9SSVRZX0xPVxABEhMKD1BSSU9SSVRZX01FRElVTRACEhEKDVBSSU9SSVRZX0hJR0gQAyreAQoJVGFza09yZGVyEhoKFlRBU0tfT1JERVJfVU5TUEVDSUZJRUQQABIfChtUQVNLX09SREVSX0NSRUFURV9USU1FX0RFU0MQARIeChpUQVNLX09SREVSX0NSRUFURV9USU1FX0FTQxACEh8KG1RBU0tfT1JERVJfVVBEQVRFX1RJTUVfREVTQxADEhsKF1RBU0tfT1JERVJfRFVFX1RJTUVfQVNDEAQSHAoYVEFTS19PUkRFUl9QUklPUklUWV9ERVNDEAUSGAoUVEFTS19PUkRFUl9USVRMRV9BU0MQBjKBAwoLVGFza1NlcnZpY2USSQoKQ3JlYXRlVGFzaxIbLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GhwudGFza3MudjEuQ3JlYXRlVGFza1Jlc3BvbnNlIgASQwoHR2V0VGFzaxIYLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GhkudGFza3MudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESSQoJTGlzdFRhc2tzEhoudGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBobLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESSQoKVXBkYXRlVGFzaxIbLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0GhwudGFza3MudjEuVXBkYXRlVGFza1Jlc3BvbnNlIgASTAoKRGVsZXRlVGFzaxIbLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GhwudGFza3MudjEuRGVsZXRlVGFza1Jlc3BvbnNlIgOQAgJCL1otZ2l0aHViLmNvbS9leGFtcGxlL3Rhc2tzL2dlbi90YXNrcy92MTt0YXNrc3YxYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp]);
+  fileDesc("ChR0YXNrcy92MS90YXNrcy5wcm90bxIIdGFza3MudjEizgIKBFRhc2sSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEQoJY29tcGxldGVkGAQgASgIEiQKCHByaW9yaXR5GAUgASgOMhIudGFza3MudjEuUHJpb3JpdHkSDAoEdGFncxgGIAMoCRIsCghkdWVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1jb21wbGV0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAsgASgJIvQCChFDcmVhdGVUYXNrUmVxdWVzdBKDAQoFdGl0bGUYASABKAlCdLpIcboBWAoQc3RyaW5nLm5vdF9ibGFuaxIbbXVzdCBub3QgYmUgb25seSB3aGl0ZXNwYWNlGid0aGlzID09ICcnIHx8IHRoaXMubWF0Y2hlcygnW15cXHB7Wn1dJynIAQFyERjIATIMXlteXHB7Q2N9XSokEiEKC2Rlc2NyaXB0aW9uGAIgASgJQgy6SAlyBxigH7oBAQASLgoIcHJpb3JpdHkYAyABKA4yEi50YXNrcy52MS5Qcmlvcml0eUIIukgFggECEAESNwoEdGFncxgEIAMoCUIpukgmkgEjEBAiH3IdEAEYIDIXXltccHtMfVxwe019XHB7TmR9Xy1dKiQSLAoIZHVlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KCnJlcXVlc3RfaWQYBiABKAlCC7pICNgBAXIDsAEBIjIKEkNyZWF0ZVRhc2tSZXNwb25zZRIcCgR0YXNrGAEgASgLMg4udGFza3MudjEuVGFzayIpCg5HZXRUYXNrUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEiLwoPR2V0VGFza1Jlc3BvbnNlEhwKBHRhc2sYASABKAsyDi50YXNrcy52MS5UYXNrIvACChBMaXN0VGFza3NSZXF1ZXN0EhoKCXBhZ2Vfc2l6ZRgBIAEoBUIHukgEGgIoABISCgpwYWdlX3Rva2VuGAIgASgJEhYKCWNvbXBsZXRlZBgDIAEoCEgAiAEBEi4KCHByaW9yaXR5GAQgASgOMhIudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEi0KA3RhZxgFIAEoCUIgukgdchsYIDIXXltccHtMfVxwe019XHB7TmR9Xy1dKiQSFwoFcXVlcnkYBiABKAlCCLpIBXIDGMgBEi4KCmR1ZV9iZWZvcmUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWR1ZV9hZnRlchgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoIb3JkZXJfYnkYCSABKA4yEy50YXNrcy52MS5UYXNrT3JkZXJCCLpIBYIBAhABQgwKCl9jb21wbGV0ZWQiXwoRTGlzdFRhc2tzUmVzcG9uc2USHQoFdGFza3MYASADKAsyDi50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIvYDChFVcGRhdGVUYXNrUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEShwEKBXRpdGxlGAIgASgJQnO6SHC6AVgKEHN0cmluZy5ub3RfYmxhbmsSG211c3Qgbm90IGJlIG9ubHkgd2hpdGVzcGFjZRondGhpcyA9PSAnJyB8fCB0aGlzLm1hdGNoZXMoJ1teXFxwe1p9XScpchMQARjIATIMXlteXHB7Q2N9XSokSACIAQESJgoLZGVzY3JpcHRpb24YAyABKAlCDLpICXIHGKAfugEBAEgBiAEBEhYKCWNvbXBsZXRlZBgEIAEoCEgCiAEBEjMKCHByaW9yaXR5GAUgASgOMhIudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABSAOIAQESHwoEdGFncxgGIAEoCzIRLnRhc2tzLnYxLlRhZ0xpc3QSLAoIZHVlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNsZWFyX2R1ZV90aW1lGAggASgIEgwKBGV0YWcYCSABKAk6H7pIHCIaCghkdWVfdGltZQoOY2xlYXJfZHVlX3RpbWVCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkIMCgpfY29tcGxldGVkQgsKCV9wcmlvcml0eSJECgdUYWdMaXN0EjkKBnZhbHVlcxgBIAMoCUIpukgmkgEjEBAiH3IdEAEYIDIXXltccHtMfVxwe019XHB7TmR9Xy1dKiQiMgoSVXBkYXRlVGFza1Jlc3BvbnNlEhwKBHRhc2sYASABKAsyDi50YXNrcy52MS5UYXNrIjoKEURlbGV0ZVRhc2tSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABARIMCgRldGFnGAIgASgJIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSJRCgpUYXNrQ2hhbmdlEh4KBHRhc2sYASABKAsyDi50YXNrcy52MS5UYXNrSAASGQoPZGVsZXRlZF90YXNrX2lkGAIgASgJSABCCAoGY2hhbmdlIk4KFkxpc3RUYXNrQ2hhbmdlc1JlcXVlc3QSGAoGY3Vyc29yGAEgASgJQgi6SAVyAxiABBIaCglwYWdlX3NpemUYAiABKAVCB7pIBBoCKAAiZwoXTGlzdFRhc2tDaGFuZ2VzUmVzcG9uc2USJQoHY2hhbmdlcxgBIAMoCzIULnRhc2tzLnYxLlRhc2tDaGFuZ2USEwoLbmV4dF9jdXJzb3IYAiABKAkSEAoIaGFzX21vcmUYAyABKAgiLQoRV2F0Y2hUYXNrc1JlcXVlc3QSGAoGY3Vyc29yGAEgASgJQgi6SAVyAxiABCJLChJXYXRjaFRhc2tzUmVzcG9uc2USJQoHY2hhbmdlcxgBIAMoCzIULnRhc2tzLnYxLlRhc2tDaGFuZ2USDgoGY3Vyc29yGAIgASgJKl4KCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEAoMUFJJT1JJVFlfTE9XEAESEwoPUFJJT1JJVFlfTUVESVVNEAISEQoNUFJJT1JJVFlfSElHSBADKt4BCglUYXNrT3JkZXISGgoWVEFTS19PUkRFUl9VTlNQRUNJRklFRBAAEh8KG1RBU0tfT1JERVJfQ1JFQVRFX1RJTUVfREVTQxABEh4KGlRBU0tfT1JERVJfQ1JFQVRFX1RJTUVfQVNDEAISHwobVEFTS19PUkRFUl9VUERBVEVfVElNRV9ERVNDEAMSGwoXVEFTS19PUkRFUl9EVUVfVElNRV9BU0MQBBIcChhUQVNLX09SREVSX1BSSU9SSVRZX0RFU0MQBRIYChRUQVNLX09SREVSX1RJVExFX0FTQxAGMqsECgtUYXNrU2VydmljZRJJCgpDcmVhdGVUYXNrEhsudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaHC50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2UiABJDCgdHZXRUYXNrEhgudGFza3MudjEuR2V0VGFza1JlcXVlc3QaGS50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJJCglMaXN0VGFza3MSGi50YXNrcy52MS5MaXN0VGFza3NSZXF1ZXN0GhsudGFza3MudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJJCgpVcGRhdGVUYXNrEhsudGFza3MudjEuVXBkYXRlVGFza1JlcXVlc3QaHC50YXNrcy52MS5VcGRhdGVUYXNrUmVzcG9uc2UiABJMCgpEZWxldGVUYXNrEhsudGFza3MudjEuRGVsZXRlVGFza1JlcXVlc3QaHC50YXNrcy52MS5EZWxldGVUYXNrUmVzcG9uc2UiA5ACAhJbCg9MaXN0VGFza0NoYW5nZXMSIC50YXNrcy52MS5MaXN0VGFza0NoYW5nZXNSZXF1ZXN0GiEudGFza3MudjEuTGlzdFRhc2tDaGFuZ2VzUmVzcG9uc2UiA5ACARJLCgpXYXRjaFRhc2tzEhsudGFza3MudjEuV2F0Y2hUYXNrc1JlcXVlc3QaHC50YXNrcy52MS5XYXRjaFRhc2tzUmVzcG9uc2UiADABQi9aLWdpdGh1Yi5jb20vZXhhbXBsZS90YXNrcy9nZW4vdGFza3MvdjE7dGFza3N2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * Task is one item on a user's list. The server sets `id`, the timestamps and
@@ -550,6 +551,161 @@ export const DeleteTaskResponseSchema: GenMessage<DeleteTaskResponse> = /*@__PUR
   messageDesc(file_tasks_v1_tasks, 11);
 
 /**
+ * TaskChange is one entry of the caller's change history: a task as it is
+ * now (created or changed), or the id of a task that was deleted.
+ *
+ * @generated from message tasks.v1.TaskChange
+ */
+export type TaskChange = Message<"tasks.v1.TaskChange"> & {
+  /**
+   * What happened.
+   *
+   * @generated from oneof tasks.v1.TaskChange.change
+   */
+  change: {
+    /**
+     * The task as it is after its latest change.
+     *
+     * @generated from field: tasks.v1.Task task = 1;
+     */
+    value: Task;
+    case: "task";
+  } | {
+    /**
+     * The id of a task that was deleted.
+     *
+     * @generated from field: string deleted_task_id = 2;
+     */
+    value: string;
+    case: "deletedTaskId";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tasks.v1.TaskChange.
+ * Use `create(TaskChangeSchema)` to create a new message.
+ */
+export const TaskChangeSchema: GenMessage<TaskChange> = /*@__PURE__*/
+  messageDesc(file_tasks_v1_tasks, 12);
+
+/**
+ * ListTaskChangesRequest asks for the changes after a cursor.
+ *
+ * @generated from message tasks.v1.ListTaskChangesRequest
+ */
+export type ListTaskChangesRequest = Message<"tasks.v1.ListTaskChangesRequest"> & {
+  /**
+   * Empty for a full sync; otherwise `next_cursor` (or a WatchTasks
+   * message's `cursor`) from an earlier answer to the same caller.
+   *
+   * @generated from field: string cursor = 1;
+   */
+  cursor: string;
+
+  /**
+   * How many changes to return at most: 0 means 100; above 1000 is treated
+   * as 1000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message tasks.v1.ListTaskChangesRequest.
+ * Use `create(ListTaskChangesRequestSchema)` to create a new message.
+ */
+export const ListTaskChangesRequestSchema: GenMessage<ListTaskChangesRequest> = /*@__PURE__*/
+  messageDesc(file_tasks_v1_tasks, 13);
+
+/**
+ * ListTaskChangesResponse is one page of changes.
+ *
+ * @generated from message tasks.v1.ListTaskChangesResponse
+ */
+export type ListTaskChangesResponse = Message<"tasks.v1.ListTaskChangesResponse"> & {
+  /**
+   * The changes, oldest first. A full sync has no deletions.
+   *
+   * @generated from field: repeated tasks.v1.TaskChange changes = 1;
+   */
+  changes: TaskChange[];
+
+  /**
+   * Where the next call continues from. Applying the pages in order to a
+   * copy taken at the request's cursor gives exactly the caller's tasks as of
+   * this cursor.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+
+  /**
+   * Whether more changes follow: call again with `next_cursor`.
+   *
+   * @generated from field: bool has_more = 3;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message tasks.v1.ListTaskChangesResponse.
+ * Use `create(ListTaskChangesResponseSchema)` to create a new message.
+ */
+export const ListTaskChangesResponseSchema: GenMessage<ListTaskChangesResponse> = /*@__PURE__*/
+  messageDesc(file_tasks_v1_tasks, 14);
+
+/**
+ * WatchTasksRequest opens a watch.
+ *
+ * @generated from message tasks.v1.WatchTasksRequest
+ */
+export type WatchTasksRequest = Message<"tasks.v1.WatchTasksRequest"> & {
+  /**
+   * Where to start: as ListTaskChangesRequest.cursor.
+   *
+   * @generated from field: string cursor = 1;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message tasks.v1.WatchTasksRequest.
+ * Use `create(WatchTasksRequestSchema)` to create a new message.
+ */
+export const WatchTasksRequestSchema: GenMessage<WatchTasksRequest> = /*@__PURE__*/
+  messageDesc(file_tasks_v1_tasks, 15);
+
+/**
+ * WatchTasksResponse is one message of a watch.
+ *
+ * @generated from message tasks.v1.WatchTasksResponse
+ */
+export type WatchTasksResponse = Message<"tasks.v1.WatchTasksResponse"> & {
+  /**
+   * The changes since the previous message, oldest first, at most 100; none
+   * in a heartbeat.
+   *
+   * @generated from field: repeated tasks.v1.TaskChange changes = 1;
+   */
+  changes: TaskChange[];
+
+  /**
+   * A safe place to resume from after these changes.
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message tasks.v1.WatchTasksResponse.
+ * Use `create(WatchTasksResponseSchema)` to create a new message.
+ */
+export const WatchTasksResponseSchema: GenMessage<WatchTasksResponse> = /*@__PURE__*/
+  messageDesc(file_tasks_v1_tasks, 16);
+
+/**
  * Priority ranks tasks by importance.
  *
  * @generated from enum tasks.v1.Priority
@@ -722,6 +878,40 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof DeleteTaskRequestSchema;
     output: typeof DeleteTaskResponseSchema;
+  },
+  /**
+   * ListTaskChanges keeps a client's copy of the caller's tasks current. With
+   * an empty `cursor` it is a full sync: every task of the caller, page by
+   * page. With a cursor from an earlier answer it returns every task created,
+   * changed or deleted since, each once in its latest state, in the order of
+   * its last change. Call again with `next_cursor` while `has_more`. A cursor
+   * older than the oldest deletion the server still remembers is
+   * FailedPrecondition (reason CURSOR_EXPIRED): start over with an empty one.
+   *
+   * @generated from rpc tasks.v1.TaskService.ListTaskChanges
+   */
+  listTaskChanges: {
+    methodKind: "unary";
+    input: typeof ListTaskChangesRequestSchema;
+    output: typeof ListTaskChangesResponseSchema;
+  },
+  /**
+   * WatchTasks first sends what ListTaskChanges would from `cursor`, then
+   * stays open and sends each change to the caller's tasks as it is made,
+   * on whichever server it was made, within a second. After a quiet spell it
+   * sends a heartbeat: a message with no changes and the current cursor.
+   * Every message's `cursor` is a safe place to resume from. The stream ends
+   * with Unauthenticated when the caller's token expires and with
+   * Unavailable when the server shuts down or the stream has been open for
+   * the server's maximum: reconnect with the last cursor. Too many open
+   * watches are ResourceExhausted (reason TOO_MANY_WATCHES).
+   *
+   * @generated from rpc tasks.v1.TaskService.WatchTasks
+   */
+  watchTasks: {
+    methodKind: "server_streaming";
+    input: typeof WatchTasksRequestSchema;
+    output: typeof WatchTasksResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tasks_v1_tasks, 0);
