@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,9 +31,10 @@ var sharedValidator = sync.OnceValues(NewValidator)
 
 // apiServer is a running test server.
 type apiServer struct {
-	url  string // http://host:port
-	addr string // host:port
-	logs *logBuffer
+	url   string // http://host:port
+	addr  string // host:port
+	logs  *logBuffer
+	watch *WatchHub
 }
 
 // serveOptions change the server from its defaults.
@@ -45,6 +47,10 @@ type serveOptions struct {
 	// withoutAuthenticate leaves Authenticate out, as a wiring mistake
 	// would.
 	withoutAuthenticate bool
+	// authenticator replaces the HMAC verifier of authn_test.go.
+	authenticator Authenticator
+	// watch configures the watch hub (zero: its defaults).
+	watch WatchConfig
 }
 
 func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServer {
@@ -55,11 +61,19 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	hub := NewWatchHub(store, opts.watch, logger)
+	ctx, stop := context.WithCancel(context.Background())
+	tb.Cleanup(stop)
+	go hub.Run(ctx)
+	if mem, ok := store.(*memStore); ok {
+		mem.committed = hub.Committed // as storage's Listen does
+	}
 	path, api := NewTaskServiceHandler(store, Config{
 		Logger:          logger,
 		Validator:       validator,
 		MaxRequestBytes: testMaxRequestBytes,
 		CallTimeout:     cmp.Or(opts.callTimeout, testCallTimeout),
+		Watches:         hub,
 	})
 	limited := LimitInFlight(api, cmp.Or(opts.maxInFlight, testMaxInFlight))
 	if opts.around != nil {
@@ -69,7 +83,11 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	mux.Handle(path, limited)
 	var h http.Handler = mux
 	if !opts.withoutAuthenticate {
-		h = Authenticate(mustHMACVerifier(tb), nil, logger)(mux)
+		var a Authenticator = opts.authenticator
+		if a == nil {
+			a = mustHMACVerifier(tb)
+		}
+		h = Authenticate(a, nil, logger)(mux)
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.Protocols = new(http.Protocols)
@@ -77,7 +95,7 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	srv.Config.Protocols.SetUnencryptedHTTP2(true)
 	srv.Start()
 	tb.Cleanup(srv.Close)
-	return &apiServer{url: srv.URL, addr: srv.Listener.Addr().String(), logs: logs}
+	return &apiServer{url: srv.URL, addr: srv.Listener.Addr().String(), logs: logs, watch: hub}
 }
 
 // logBuffer collects a server's log lines; handlers write while tests

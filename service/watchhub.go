@@ -137,11 +137,25 @@ func (h *WatchHub) checkAll(ctx context.Context) {
 	slices.Sort(users)
 	pos, err := h.store.ChangePositions(ctx, users)
 	if err != nil {
+		// The store cannot say: every watch looks for itself, and those
+		// that cannot read either end Unavailable, so their clients resume
+		// (from their cursors, losing nothing) once it is back.
 		h.logger.Debug("watch: rechecking positions", "err", err)
+		h.wakeAll()
 		return
 	}
 	for u, p := range pos {
 		h.Committed(u, p)
+	}
+}
+
+func (h *WatchHub) wakeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, u := range h.users {
+		for w := range u.watches {
+			w.signal()
+		}
 	}
 }
 
