@@ -225,3 +225,40 @@ func TestWatchDatabaseDown(t *testing.T) {
 		t.Fatalf("after the outage: %v, want only %s", got, during.GetId())
 	}
 }
+
+// TestCursorExpires: a deletion older than CHANGE_RETENTION is forgotten
+// (here when the server starts), and a cursor from before it answers
+// FailedPrecondition CURSOR_EXPIRED; a full sync works on.
+func TestCursorExpires(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATA_DIR": t.TempDir(), "AUTH_JWT_SECRET": mustRandomHex(t, 32), "CHANGE_RETENTION": "1ms"}
+	first := mustStartServer(t, env)
+	c := dialConnect(t, first, "forgetful")
+	ctx := context.Background()
+	task := mustCreate(t, c, &tasksv1.CreateTaskRequest{Title: "soon gone"})
+	old, err := c.ListTaskChanges(ctx, &tasksv1.ListTaskChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteTask(ctx, &tasksv1.DeleteTaskRequest{Id: task.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := mustStartServer(t, env) // forgets the deletion as it starts
+	c = dialConnect(t, second, "forgetful")
+	mustWaitFor(t, "the deletion to be forgotten", func() bool {
+		_, err := c.ListTaskChanges(ctx, &tasksv1.ListTaskChangesRequest{Cursor: old.GetNextCursor()})
+		return connect.CodeOf(err) == connect.CodeFailedPrecondition
+	})
+	_, err = c.ListTaskChanges(ctx, &tasksv1.ListTaskChangesRequest{Cursor: old.GetNextCursor()})
+	mustFail(t, err, connect.CodeFailedPrecondition, "CURSOR_EXPIRED")
+	w := mustWatch(t, second.baseURL, second.mustToken(t, "forgetful"), old.GetNextCursor())
+	mustWatchEnded(t, w, connect.CodeFailedPrecondition)
+	full, err := c.ListTaskChanges(ctx, &tasksv1.ListTaskChangesRequest{})
+	if err != nil || len(full.GetChanges()) != 0 {
+		t.Fatalf("a full sync after: %v, %v", full, err)
+	}
+}
