@@ -61,11 +61,15 @@ func (r *taskRow) insertArgs() []any {
 		r.DueTime, r.CreateTime, r.UpdateTime, r.CompleteTime, r.Version, r.RequestID}
 }
 
-// createAgain finishes a create whose row was not stored, in a transaction
-// that holds the user's next number: it returns the task stored with the
-// same request id, NotFound when that task has been deleted, and otherwise
-// (the other task vanished without a trace) stores the new one after all.
+// createAgain finishes a create whose row was not stored, which only a
+// request id can cause: in one transaction it returns the task stored with
+// the same request id, NotFound when that task has been deleted, and
+// otherwise (the other task vanished without a trace) stores the new one
+// after all, with the user's next number.
 func (s *Store) createAgain(ctx context.Context, row *taskRow) (tasks.Task, error) {
+	if row.RequestID == nil {
+		return tasks.Task{}, tasks.Errorf(tasks.KindInternal, "a create without a request id stored nothing")
+	}
 	var out taskRow
 	var seq int64
 	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
