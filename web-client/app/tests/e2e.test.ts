@@ -6,7 +6,7 @@
 // TASKS_APP_SKIP_BUILD=1 reuses .next from the last build (for iterating).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
@@ -14,9 +14,12 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { appDir } from "../harness/servers";
 import { startStack, type Stack } from "../harness/stack";
 import {
+  apiTokenOf,
+  callApi,
   createTask,
   eventually,
   expectCount,
+  expectLive,
   expectText,
   expectTitles,
   newTaskForm,
@@ -24,6 +27,7 @@ import {
   routeTasks,
   signIn,
   signUp,
+  subjectOf,
   submitNewTask,
   taskRow,
   titles,
@@ -50,13 +54,20 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 let shot = 0;
 
-async function newPage(): Promise<Page> {
+async function newContext(viewport = { width: 1100, height: 900 }): Promise<BrowserContext> {
   // Fixed locale and time zone: due dates render the same everywhere.
-  const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC", viewport: { width: 1100, height: 900 } });
+  const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC", viewport });
   context.setDefaultTimeout(15_000);
   contexts.push(context);
-  return context.newPage();
+  return context;
 }
+
+async function newPage(): Promise<Page> {
+  return (await newContext()).newPage();
+}
+
+// How soon a change made in one tab must show in another.
+const liveWithinMs = 2_000;
 
 async function screenshot(page: Page, name: string): Promise<void> {
   shot++;
@@ -72,6 +83,10 @@ describe("the app in Chromium", { skip }, () => {
         logDir: join(resultsDir, "logs"),
         tasksDatabase: "postgres",
         build: process.env.TASKS_APP_SKIP_BUILD !== "1",
+        // The switch that turns the browser's checks off, for one test; and
+        // a log line per call, to see watches end.
+        devTools: true,
+        apiLogLevel: "info",
       });
       browser = await chromium.launch({
         executablePath: chromiumPath,
@@ -390,6 +405,119 @@ describe("the app in Chromium", { skip }, () => {
       await signIn(a, stack.appUrl, alice);
       await expectCount(a, 5);
       await screenshot(a, "signed-in-again");
+    });
+  });
+
+  describe("the board stays live", () => {
+    const erin = { name: "Erin", email: "erin@example.test", password: "erin-password-1" };
+    let one: Page; // two tabs of one browser
+    let two: Page;
+    let other: Page; // another browser context, the same user
+
+    it("shows a task created, completed and deleted in one tab in the other, within two seconds", async () => {
+      const context = await newContext();
+      one = await context.newPage();
+      await signUp(one, stack.appUrl, erin);
+      two = await context.newPage();
+      await two.goto(`${stack.appUrl}/tasks`);
+      await expectLive(one);
+      await expectLive(two);
+
+      await createTask(one, { title: "Shared task", tags: "live" });
+      await taskRow(two, "Shared task").waitFor({ timeout: liveWithinMs });
+      await expectCount(two, 1);
+
+      await taskRow(two, "Shared task").getByRole("checkbox").click();
+      await eventually(async () => assert.match((await taskRow(one, "Shared task").getAttribute("class")) ?? "", /\bdone\b/), liveWithinMs);
+
+      await createTask(two, { title: "Second task" });
+      await taskRow(one, "Second task").waitFor({ timeout: liveWithinMs });
+      await taskRow(one, "Shared task").getByRole("button", { name: "Delete" }).click();
+      await taskRow(two, "Shared task").waitFor({ state: "detached", timeout: liveWithinMs });
+      await expectTitles(two, ["Second task"]);
+      await screenshot(two, "live-second-tab");
+    });
+
+    it("shows changes made in another browser context of the same user, within two seconds", async () => {
+      other = await newPage();
+      await other.goto(`${stack.appUrl}/sign-in`);
+      await signIn(other, stack.appUrl, erin);
+      await expectTitles(other, ["Second task"]);
+      await expectLive(other);
+
+      await createTask(other, { title: "From the other browser" });
+      for (const p of [one, two]) await taskRow(p, "From the other browser").waitFor({ timeout: liveWithinMs });
+
+      const row = taskRow(one, "Second task");
+      const editor = one.locator(`[data-task-id="${await row.getAttribute("data-task-id")}"]`);
+      await row.getByRole("button", { name: "Edit" }).click();
+      await editor.locator('input[name="title"]').fill("Second task, edited");
+      await editor.getByRole("button", { name: "Save" }).click();
+      await taskRow(other, "Second task, edited").waitFor({ timeout: liveWithinMs });
+      await expectTitles(other, ["From the other browser", "Second task, edited"]);
+    });
+
+    it("reconnects after the API restarts and catches up with changes made while it was down and right after", async () => {
+      const token = await apiTokenOf(one);
+      await stack.restartApi(async (otherApi) => {
+        // Every board has noticed, and a change is made meanwhile (through
+        // another API on the same database, which the app does not know).
+        for (const p of [one, two, other]) await expectLive(p, "reconnecting");
+        await callApi(otherApi, token, "CreateTask", { title: "Made while the API was down" });
+      });
+      // Right after, before the boards are back.
+      await callApi(stack.apiUrl, token, "CreateTask", { title: "Made right after the restart" });
+      const want = ["Made right after the restart", "Made while the API was down", "From the other browser", "Second task, edited"];
+      for (const p of [one, two, other]) {
+        await expectLive(p, "live", 60_000);
+        await expectTitles(p, want);
+        await expectCount(p, 4);
+      }
+      await screenshot(one, "live-after-api-restart");
+
+      // And live again.
+      await createTask(two, { title: "After the reconnect" });
+      for (const p of [one, other]) await taskRow(p, "After the reconnect").waitFor({ timeout: liveWithinMs });
+    });
+
+    it("ends the stream on sign-out, and opens no other", async () => {
+      const frank = { name: "Frank", email: "frank@example.test", password: "frank-password-1" };
+      const p = await newPage();
+      const streams: { url: string; at: number; closed: boolean }[] = [];
+      const byRequest = new Map<object, (typeof streams)[number]>();
+      p.on("request", (req) => {
+        if (/\/tasks\.v1\.TaskService\/(WatchTasks|ListTaskChanges)/.test(req.url()) && req.method() !== "OPTIONS") {
+          const s = { url: req.url(), at: Date.now(), closed: false };
+          streams.push(s);
+          byRequest.set(req, s);
+        }
+      });
+      const close = (req: object) => {
+        const s = byRequest.get(req);
+        if (s) s.closed = true;
+      };
+      p.on("requestfailed", close);
+      p.on("requestfinished", close);
+
+      await signUp(p, stack.appUrl, frank);
+      await expectLive(p);
+      const sub = subjectOf(await apiTokenOf(p));
+      const watches = () => streams.filter((s) => s.url.endsWith("/WatchTasks"));
+      assert.equal(watches().length, 1, "one open watch");
+      assert.equal(watches()[0]!.closed, false);
+
+      const signedOutAt = Date.now();
+      await p.getByRole("button", { name: "Sign out" }).click();
+      await p.waitForURL(`${stack.appUrl}/sign-in`);
+      // The browser closed the stream...
+      await eventually(async () => assert.equal(watches()[0]!.closed, true, "the watch request is still open"));
+      // ...and the API saw it end: its log line for Frank's watch.
+      // (The server logs a client that went away as deadline_exceeded.)
+      const line = new RegExp(`procedure=/tasks\\.v1\\.TaskService/WatchTasks .*code=\\w+ .*user=${sub} `);
+      await eventually(async () => assert.match(await readFile(stack.apiLogFile, "utf8"), line));
+      await p.getByRole("form", { name: "Sign in" }).waitFor();
+      const after = streams.filter((s) => s.at >= signedOutAt);
+      assert.deepEqual(after, [], "no sync request after sign-out");
     });
   });
 
