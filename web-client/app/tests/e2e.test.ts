@@ -22,6 +22,7 @@ import {
   expectLive,
   expectText,
   expectTitles,
+  focused,
   newTaskForm,
   overviewTitles,
   routeTasks,
@@ -123,12 +124,35 @@ describe("the app in Chromium", { skip }, () => {
       await screenshot(a, "sign-in");
     });
 
-    it("signs Alice up and shows her empty list", async () => {
+    it("serves an icon, so a first load has no 404 and no console error", async () => {
+      const c = await newPage();
+      const problems: string[] = [];
+      c.on("response", (res) => {
+        if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
+      });
+      c.on("console", (msg) => {
+        if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+      });
+      await c.goto(`${stack.appUrl}/sign-in`, { waitUntil: "networkidle" });
+      const href = await c.locator('link[rel="icon"]').first().getAttribute("href");
+      assert.ok(href, "the page links an icon");
+      const icon = await c.request.get(new URL(href, stack.appUrl).toString());
+      assert.equal(icon.status(), 200);
+      assert.match(icon.headers()["content-type"] ?? "", /^image\//);
+      assert.deepEqual(problems, []);
+    });
+
+    it("signs Alice up and welcomes her to an empty list", async () => {
       await a.goto(`${stack.appUrl}/sign-up`);
       await screenshot(a, "sign-up");
       await signUp(a, stack.appUrl, alice);
       await expectCount(a, 0);
-      await a.getByText("No tasks match.").waitFor();
+      await a.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+      // No filter hides anything: the list is empty because she has no tasks.
+      await a.getByTestId("no-tasks").getByText("You have no tasks yet").waitFor();
+      assert.equal(await a.getByText("No tasks match.").count(), 0);
+      await expectLive(a);
+      await screenshot(a, "empty-board");
     });
 
     it("checks a new task in the browser before sending it", async () => {
@@ -136,8 +160,18 @@ describe("the app in Chromium", { skip }, () => {
       await submitNewTask(a, { title: "", tags: "home, not/a/tag" });
       await expectText(a, "new-title-error", "value is required");
       await expectText(a, "new-tags-error", "tag 2:");
+      assert.equal((await focused(a)).id, "new-title", "focus goes to the first field with a problem");
       await screenshot(a, "create-client-validation");
       assert.equal(creates.count(), 0, "an invalid task must not be sent");
+      // A field's message goes once the field changes; the others stay.
+      await a.locator("#new-title").fill("Fixed");
+      await a.locator("#new-title-error").waitFor({ state: "detached" });
+      assert.equal(await a.locator("#new-title").getAttribute("aria-invalid"), null);
+      await expectText(a, "new-tags-error", "tag 2:");
+      await a.locator("#new-tags").fill("home");
+      await a.locator("#new-tags-error").waitFor({ state: "detached" });
+      await a.locator("#new-title").fill("");
+      await a.locator("#new-tags").fill("");
     });
 
     it("creates tasks with priorities, tags, descriptions and due dates", async () => {
@@ -195,15 +229,25 @@ describe("the app in Chromium", { skip }, () => {
       await expectCount(a, 6);
     });
 
+    it("names each Edit button after its task", async () => {
+      const names = await a.getByRole("button", { name: /^Edit / }).evaluateAll((els) => els.map((el) => el.getAttribute("aria-label")));
+      assert.deepEqual(names, (await titles(a)).map((t) => `Edit ${t}`));
+      await a.getByRole("button", { name: "Edit Read book", exact: true }).waitFor();
+    });
+
     it("edits a task in place", async () => {
       const row = taskRow(a, "Write report");
       const id = await row.getAttribute("data-task-id");
       await row.getByRole("button", { name: "Edit" }).click();
       const editor = a.locator(`[data-task-id="${id}"]`);
+      // Focus goes to the field to edit.
+      await eventually(async () => assert.equal((await focused(a)).id, `edit-${id}-title`));
       // The browser's check applies to edits too.
       await editor.locator('input[name="title"]').fill("");
       await editor.getByRole("button", { name: "Save" }).click();
       await expectText(a, `edit-${id}-title-error`, "at least 1 characters");
+      await editor.locator('input[name="title"]').fill("Write quarter");
+      await a.locator(`[id="edit-${id}-title-error"]`).waitFor({ state: "detached" });
       await editor.locator('input[name="title"]').fill("Write quarterly report");
       await editor.locator('select[name="priority"]').selectOption({ label: "High" });
       await editor.locator('input[name="tags"]').fill("work, Q3");
@@ -212,6 +256,10 @@ describe("the app in Chromium", { skip }, () => {
       await editor.getByRole("button", { name: "Save" }).click();
       const edited = taskRow(a, "Write quarterly report");
       await edited.waitFor();
+      // Saved: focus is back on the task's Edit button, not dropped to the page.
+      await eventually(async () => assert.deepEqual(await focused(a), {
+        tag: "button", id: "", name: "Edit Write quarterly report", taskId: id ?? "",
+      }));
       assert.deepEqual(await edited.getByTestId("task-tag").allTextContents(), ["#work", "#q3"]);
       assert.equal(await edited.getByTestId("task-priority").textContent(), "High");
       assert.equal(await edited.getByTestId("task-due").textContent(), "due Feb 1, 2030");
@@ -280,9 +328,12 @@ describe("the app in Chromium", { skip }, () => {
     });
 
     it("deletes a task", async () => {
+      const next = await taskRow(a, "Read book").getAttribute("data-task-id");
       await taskRow(a, "Plan trip").getByRole("button", { name: "Delete" }).click();
       await taskRow(a, "Plan trip").waitFor({ state: "detached" });
       await expectCount(a, 5);
+      // Focus moves to the next task, not to the page.
+      await eventually(async () => assert.deepEqual(await focused(a), { tag: "li", id: "", name: "", taskId: next ?? "" }));
     });
 
     it("shows the same tasks after a reload", async () => {
@@ -531,6 +582,9 @@ describe("the app in Chromium", { skip }, () => {
       const carol = { name: "Carol", email: "carol@example.test", password: "carol-password-1" };
       await signUp(c, stack.appUrl, carol);
       await expectCount(c, 0);
+      // Developer switches are not for users.
+      await newTaskForm(c).getByRole("button", { name: "Add task" }).waitFor();
+      assert.equal(await newTaskForm(c).getByLabel("Check in the browser before sending").count(), 0);
       await createTask(c, { title: "Carol's first task", tags: "pg" });
       await c.reload();
       await expectTitles(c, ["Carol's first task"]);

@@ -72,6 +72,10 @@ export function TaskBoard() {
   const pages = list.data?.pages ?? [];
   const tasks = pages.flatMap((page) => page.tasks);
   const total = pages[0]?.totalSize;
+  // Nothing listed: the user has no tasks at all when nothing is filtered
+  // out, or when the live copy of all their tasks is empty.
+  const filtered = request.completed !== undefined || priority !== Priority.UNSPECIFIED || tag !== "" || query !== "";
+  const noTasksAtAll = !filtered || (live.status === "live" && live.taskCount === 0);
 
   return (
     <section className="card board" aria-label="Tasks">
@@ -143,8 +147,17 @@ export function TaskBoard() {
             : errorMessage(list.error)}
         </p>
       ) : null}
-      {list.isSuccess && tasks.length === 0 ? <p className="muted">No tasks match.</p> : null}
-      <ul className="task-list">
+      {list.isSuccess && tasks.length === 0 ? (
+        noTasksAtAll ? (
+          <p className="welcome" data-testid="no-tasks">
+            Welcome! You have no tasks yet. Add your first one with the form above.
+          </p>
+        ) : (
+          <p className="muted">No tasks match.</p>
+        )
+      ) : null}
+      {/* tabIndex -1: focus lands here when the last task on it is deleted. */}
+      <ul className="task-list" aria-label="Task list" tabIndex={-1}>
         {tasks.map((task) => (
           <TaskItem key={task.id} task={task} />
         ))}
