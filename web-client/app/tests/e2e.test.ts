@@ -459,6 +459,40 @@ describe("the app in Chromium", { skip }, () => {
     });
   });
 
+  describe("at 390 px wide (a phone)", () => {
+    it("keeps the header's items apart and the row's buttons narrow", async () => {
+      const p = await (await newContext({ width: 390, height: 844 })).newPage();
+      await p.goto(`${stack.appUrl}/sign-in`);
+      await signIn(p, stack.appUrl, alice);
+      await expectCount(p, 5);
+      await screenshot(p, "phone");
+      const header = await p.locator("header.top").evaluate((top) =>
+        [top.querySelector(".brand"), ...top.querySelectorAll(".who > *")].map((el) => {
+          const r = el!.getBoundingClientRect();
+          return { text: el!.textContent ?? "", left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+        }),
+      );
+      assert.equal(header.length, 4, "brand, Overview, email, Sign out");
+      for (const [i, x] of header.entries()) {
+        assert.ok(x.left >= 0 && x.right <= 390, `${x.text} fits the width: ${JSON.stringify(x)}`);
+        for (const y of header.slice(i + 1)) {
+          const apart = x.right <= y.left || y.right <= x.left || x.bottom <= y.top || y.bottom <= x.top;
+          assert.ok(apart, `${x.text} and ${y.text} overlap: ${JSON.stringify([x, y])}`);
+        }
+      }
+      const rows = await p.getByTestId("task").evaluateAll((items) =>
+        items.map((li) => ({
+          row: li.getBoundingClientRect().width,
+          buttons: li.querySelector(".task-actions")!.getBoundingClientRect().width,
+        })),
+      );
+      assert.equal(rows.length, 5);
+      for (const { row, buttons } of rows) assert.ok(buttons < row / 3, `buttons take ${buttons} of ${row} px`);
+      const scrollWidth = await p.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(scrollWidth <= 390, `the page scrolls sideways: ${scrollWidth} px`);
+    });
+  });
+
   describe("the board stays live", () => {
     const erin = { name: "Erin", email: "erin@example.test", password: "erin-password-1" };
     let one: Page; // two tabs of one browser

@@ -30,9 +30,13 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             Tasks
           </a>
           {user ? (
-            <span className="who">
-              <a href="/overview">Overview</a> <span data-testid="current-user">{user.email}</span> <SignOutButton />
-            </span>
+            <nav className="who" aria-label="Account">
+              <a href="/overview">Overview</a>
+              <span className="email" data-testid="current-user" title={user.email}>
+                {user.email}
+              </span>
+              <SignOutButton />
+            </nav>
           ) : null}
         </header>
         <main>
