@@ -43,8 +43,9 @@ export interface WatchTasksOptions extends Backoff {
   signal?: AbortSignal;
   /**
    * A connection that has been silent for this long (no change, no
-   * heartbeat) is taken for dead and replaced. Default 45000: three of the
-   * server's default heartbeats (WATCH_HEARTBEAT, 15 s). 0 never.
+   * heartbeat) is taken for dead and replaced; also the deadline of each
+   * ListTaskChanges page. Default 45000: three of the server's default
+   * heartbeats (WATCH_HEARTBEAT, 15 s). 0 never.
    */
   idleTimeoutMs?: number;
   /** ListTaskChanges' page size while catching up; default 1000, the most the server sends. */
@@ -109,9 +110,11 @@ export async function* watchTasks(
 
     let error: ConnectError;
     try {
-      // Catch up with pages: only they say when there is no more.
+      // Catch up with pages: only they say when there is no more. A page
+      // gets as long as a silent watch would.
+      const timeoutMs = idleTimeoutMs > 0 ? idleTimeoutMs : undefined;
       for (let more = true; more; ) {
-        const page = await client.listTaskChanges({ cursor, pageSize }, { signal: attempt.signal });
+        const page = await client.listTaskChanges({ cursor, pageSize }, { signal: attempt.signal, timeoutMs });
         unauthenticated = false;
         cursor = page.nextCursor;
         more = page.hasMore;
