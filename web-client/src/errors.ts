@@ -16,6 +16,8 @@ export type ErrorReason =
   | "UNAUTHORIZED"
   | "NOT_FOUND"
   | "ETAG_MISMATCH"
+  | "CURSOR_EXPIRED"
+  | "TOO_MANY_WATCHES"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_ERROR"
   | (string & {});

@@ -21,3 +21,11 @@ export {
 export { ErrorInfoSchema, type ErrorInfo } from "./errorinfo.js";
 export { fieldPathString } from "./fieldpath.js";
 export { validate, type ValidationOutcome } from "./validate.js";
+export {
+  watchTasks,
+  type TaskSyncClient,
+  type TaskWatchEvent,
+  type WatchTasksOptions,
+} from "./watch.js";
+export { backoffDelay, type Backoff } from "./backoff.js";
+export { LocalTasks } from "./local-tasks.js";

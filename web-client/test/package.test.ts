@@ -34,6 +34,9 @@ describe("the built package", () => {
         "fieldViolations",
         "validate",
         "ErrorInfoSchema",
+        "watchTasks",
+        "LocalTasks",
+        "backoffDelay",
       ]),
     );
     const { stdout: dts } = await run("grep", ["-c", "createTasksClient", "dist/index.d.ts"], {

@@ -26,18 +26,23 @@ export function newUser(label: string): string {
   return `${label}-${randomUUID()}`;
 }
 
-/** Every protocol the server speaks, each built the way an app would build it. */
-export const protocols: Record<string, (getToken: TokenSource) => Transport> = {
-  "Connect JSON": (getToken) => createTasksTransport({ baseUrl, getToken, protocol: "connect" }),
-  "Connect binary": (getToken) =>
-    createTasksTransport({ baseUrl, getToken, protocol: "connect", binary: true }),
-  "gRPC-Web": (getToken) => createTasksTransport({ baseUrl, getToken, protocol: "grpc-web" }),
-  "gRPC-Web JSON": (getToken) =>
-    createTasksTransport({ baseUrl, getToken, protocol: "grpc-web", binary: false }),
-  // gRPC needs HTTP/2: connect-node over cleartext h2c.
-  gRPC: (getToken) =>
-    createGrpcTransport({ baseUrl, interceptors: [bearerToken(getToken)] }),
-};
+/** Every protocol a server at baseUrl speaks, each built the way an app would build it. */
+export function protocolsAt(baseUrl: string): Record<string, (getToken: TokenSource) => Transport> {
+  return {
+    "Connect JSON": (getToken) => createTasksTransport({ baseUrl, getToken, protocol: "connect" }),
+    "Connect binary": (getToken) =>
+      createTasksTransport({ baseUrl, getToken, protocol: "connect", binary: true }),
+    "gRPC-Web": (getToken) => createTasksTransport({ baseUrl, getToken, protocol: "grpc-web" }),
+    "gRPC-Web JSON": (getToken) =>
+      createTasksTransport({ baseUrl, getToken, protocol: "grpc-web", binary: false }),
+    // gRPC needs HTTP/2: connect-node over cleartext h2c.
+    gRPC: (getToken) =>
+      createGrpcTransport({ baseUrl, interceptors: [bearerToken(getToken)] }),
+  };
+}
+
+/** Every protocol the test run's server speaks. */
+export const protocols = protocolsAt(baseUrl);
 
 export type TasksClient = Client<typeof TaskService>;
 

@@ -67,20 +67,30 @@ describe.each(Object.keys(protocols))("the server over %s", (protocol) => {
     const request = fromJson(method.input, c.message);
     const call = client[method.localName as keyof typeof client] as (
       req: typeof request,
-    ) => Promise<unknown>;
+    ) => Promise<unknown> | AsyncIterable<unknown>;
     let err: unknown;
     try {
-      await call(request);
+      const answer = call(request);
+      if (method.methodKind === "server_streaming") {
+        // A stream answers (or fails) with its first message; breaking off
+        // the loop closes it.
+        for await (const _ of answer as AsyncIterable<unknown>) break;
+      } else {
+        await answer;
+      }
     } catch (e) {
       err = e;
     }
     if (c.violations.length === 0) {
       // Valid requests may still fail for other reasons (NotFound for a
-      // random id, INVALID_REQUEST for a made-up page token), never validation.
+      // random id, INVALID_REQUEST for a made-up page token or cursor), never
+      // validation: no schema rule is named. (The server names the cursor
+      // field of an invalid cursor, with no rule id, as it does for its own
+      // checks such as repeated tags.)
       if (err !== undefined) {
         expect(err).toBeInstanceOf(ConnectError);
         expect(errorReason(err)).not.toBe("VALIDATION_ERROR");
-        expect(fieldViolations(err)).toEqual([]);
+        expect(fieldViolations(err).filter((v) => v.rule !== "")).toEqual([]);
       }
       return;
     }

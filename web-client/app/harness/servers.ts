@@ -20,10 +20,12 @@ export interface ApiOptions {
   workDir: string;
   logDir: string;
   listenAddr?: string;
+  /** LOG_LEVEL; default TASKSD_LOG_LEVEL, else the harness's (warn). info logs a line per call. */
+  logLevel?: string;
 }
 
-/** Starts the API (bin, a built tasksd) to trust this app's tokens; resolves to its URL once it listens. */
-export async function startApi(bin: string, o: ApiOptions, track: (child: Child) => void): Promise<string> {
+/** Starts the API (bin, a built tasksd) to trust this app's tokens; resolves once it listens. */
+export async function startApi(bin: string, o: ApiOptions): Promise<{ url: string; child: Child }> {
   const { url, child } = await startTasksd(bin, {
     settings: {
       LISTEN_ADDR: o.listenAddr,
@@ -33,13 +35,17 @@ export async function startApi(bin: string, o: ApiOptions, track: (child: Child)
       AUTH_ISSUER: o.appUrl,
       AUTH_AUDIENCE: o.appUrl,
       CORS_ALLOWED_ORIGINS: o.appUrl,
-      LOG_LEVEL: process.env.TASKSD_LOG_LEVEL,
+      LOG_LEVEL: o.logLevel ?? process.env.TASKSD_LOG_LEVEL,
     },
     dir: o.workDir,
-    logFile: join(o.logDir, "tasksd.log"),
+    logFile: apiLogFile(o.logDir),
   });
-  track(child);
-  return url;
+  return { url, child };
+}
+
+/** Where the API logs. */
+export function apiLogFile(logDir: string): string {
+  return join(logDir, "tasksd.log");
 }
 
 /** Builds the client package's dist/ (`npm run build` in ..), which the app imports. */
@@ -69,6 +75,8 @@ export interface AppOptions {
   logDir: string;
   /** `next dev` instead of the production build. */
   dev?: boolean;
+  /** Show developer switches (TASKS_APP_DEV_TOOLS=1); next dev always does. */
+  devTools?: boolean;
 }
 
 /** Starts the app on 127.0.0.1:port; resolves once its JWKS answers (migrations done, keys made). */
@@ -87,6 +95,7 @@ export async function startApp(o: AppOptions, track: (child: Child) => void): Pr
       BETTER_AUTH_SECRET: o.secret,
       AUTH_DATABASE_URL: o.authDatabase,
       TASKS_API_URL: o.apiUrl,
+      TASKS_APP_DEV_TOOLS: o.devTools ? "1" : undefined,
     },
     logFile: join(o.logDir, o.dev ? "next-dev.log" : "next-start.log"),
   });

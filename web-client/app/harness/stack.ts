@@ -9,17 +9,27 @@ import { buildCommands } from "../../harness/build.js";
 import { startPostgres, type Postgres } from "../../harness/postgres.js";
 import { freePort, type Child } from "../../harness/processes.js";
 import { makeWorkDir } from "../../harness/workdir.js";
-import { buildApp, buildClient, startApi, startApp } from "./servers";
+import { apiLogFile, buildApp, buildClient, startApi, startApp, type ApiOptions } from "./servers";
 
 export interface Stack {
   appUrl: string;
   apiUrl: string;
+  /** The API's log (a line per call at LOG_LEVEL info). */
+  apiLogFile: string;
   /**
-   * Restarts the app (same URL, same secret) with Better-Auth's tables in a
-   * new PostgreSQL database of the stack's cluster: the production setup.
-   * Only for tasksDatabase "postgres". Resolves to that database's URL.
+   * Restarts the app (same URL, same secret) as in production: Better-Auth's
+   * tables in a new PostgreSQL database of the stack's cluster, and no
+   * developer switches. Only for tasksDatabase "postgres". Resolves to that
+   * database's URL.
    */
   moveAuthToPostgres(): Promise<string>;
+  /**
+   * Stops the API, and starts it again on the same port and data. While it
+   * is down, whileDown runs with the URL of another API on the same data
+   * (another port, which the app does not know): changes made through it
+   * are made while the app's API is down.
+   */
+  restartApi(whileDown?: (otherApiUrl: string) => Promise<void>): Promise<void>;
   /** Stops everything this stack started and removes its temporary files. */
   stop(): Promise<void>;
 }
@@ -41,6 +51,10 @@ export interface StackOptions {
   /** Fixed ports for people; tests leave them unset (free ports). */
   appPort?: number;
   apiPort?: number;
+  /** Show the app's developer switches (TASKS_APP_DEV_TOOLS=1). */
+  devTools?: boolean;
+  /** The API's LOG_LEVEL (default warn, or TASKSD_LOG_LEVEL). */
+  apiLogLevel?: string;
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {
@@ -81,14 +95,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // cannot fetch its keys; it fetches them again when the first token
     // names a key it lacks.
     const track = (child: Child) => children.push(child);
-    const apiUrl = await startApi(tasksd, {
+    const apiOptions: ApiOptions = {
       databaseUrl,
       dataDir,
       appUrl,
       workDir,
       logDir: o.logDir,
+      logLevel: o.apiLogLevel,
       ...(o.apiPort ? { listenAddr: `127.0.0.1:${o.apiPort}` } : {}),
-    }, track);
+    };
+    let api = await startApi(tasksd, apiOptions);
+    track(api.child);
+    const apiUrl = api.url;
     const app = {
       port: appPort,
       apiUrl,
@@ -96,6 +114,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       secret: await authSecret(dataDir),
       logDir: o.logDir,
       dev: o.dev,
+      devTools: o.devTools,
     };
     await startApp(app, track);
     const moveAuthToPostgres = async () => {
@@ -103,10 +122,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const running = children.pop()!; // the app is the last one started
       await running.stop();
       const authDatabase = await createDatabase(cluster, "auth");
-      await startApp({ ...app, authDatabase }, track);
+      await startApp({ ...app, authDatabase, devTools: false }, track);
       return authDatabase;
     };
-    return { appUrl, apiUrl, moveAuthToPostgres, stop };
+    const restartApi = async (whileDown?: (otherApiUrl: string) => Promise<void>) => {
+      const at = children.indexOf(api.child);
+      await api.child.stop();
+      if (whileDown) {
+        const other = await startApi(tasksd, { ...apiOptions, listenAddr: undefined });
+        try {
+          await whileDown(other.url);
+        } finally {
+          await other.child.stop();
+        }
+      }
+      api = await startApi(tasksd, { ...apiOptions, listenAddr: new URL(apiUrl).host });
+      children[at] = api.child;
+    };
+    return { appUrl, apiUrl, apiLogFile: apiLogFile(o.logDir), moveAuthToPostgres, restartApi, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -7,7 +7,8 @@
 //   npm run stack -- --dev         next dev (no build; pages compile on first visit)
 //   npm run stack -- --no-build    reuse the last production build
 //
-// APP_PORT (default 3000) and API_PORT (default 8080) choose the ports.
+// APP_PORT (default 3000) and API_PORT (default 8080) choose the ports;
+// TASKS_APP_DEV_TOOLS=1 shows the developer switches (next dev always does).
 import { join } from "node:path";
 import { startStack } from "../harness/stack";
 import { appDir } from "../harness/servers";
@@ -25,6 +26,7 @@ const stack = await startStack({
   dev,
   appPort: Number(process.env.APP_PORT ?? 3000),
   apiPort: Number(process.env.API_PORT ?? 8080),
+  devTools: process.env.TASKS_APP_DEV_TOOLS === "1",
 });
 
 console.log(`

@@ -6,7 +6,7 @@
 // TASKS_APP_SKIP_BUILD=1 reuses .next from the last build (for iterating).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
@@ -14,16 +14,21 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { appDir } from "../harness/servers";
 import { startStack, type Stack } from "../harness/stack";
 import {
+  apiTokenOf,
+  callApi,
   createTask,
   eventually,
   expectCount,
+  expectLive,
   expectText,
   expectTitles,
+  focused,
   newTaskForm,
   overviewTitles,
   routeTasks,
   signIn,
   signUp,
+  subjectOf,
   submitNewTask,
   taskRow,
   titles,
@@ -50,13 +55,20 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 let shot = 0;
 
-async function newPage(): Promise<Page> {
+async function newContext(viewport = { width: 1100, height: 900 }): Promise<BrowserContext> {
   // Fixed locale and time zone: due dates render the same everywhere.
-  const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC", viewport: { width: 1100, height: 900 } });
+  const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC", viewport });
   context.setDefaultTimeout(15_000);
   contexts.push(context);
-  return context.newPage();
+  return context;
 }
+
+async function newPage(): Promise<Page> {
+  return (await newContext()).newPage();
+}
+
+// How soon a change made in one tab must show in another.
+const liveWithinMs = 2_000;
 
 async function screenshot(page: Page, name: string): Promise<void> {
   shot++;
@@ -72,6 +84,10 @@ describe("the app in Chromium", { skip }, () => {
         logDir: join(resultsDir, "logs"),
         tasksDatabase: "postgres",
         build: process.env.TASKS_APP_SKIP_BUILD !== "1",
+        // The switch that turns the browser's checks off, for one test; and
+        // a log line per call, to see watches end.
+        devTools: true,
+        apiLogLevel: "info",
       });
       browser = await chromium.launch({
         executablePath: chromiumPath,
@@ -108,12 +124,35 @@ describe("the app in Chromium", { skip }, () => {
       await screenshot(a, "sign-in");
     });
 
-    it("signs Alice up and shows her empty list", async () => {
+    it("serves an icon, so a first load has no 404 and no console error", async () => {
+      const c = await newPage();
+      const problems: string[] = [];
+      c.on("response", (res) => {
+        if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
+      });
+      c.on("console", (msg) => {
+        if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+      });
+      await c.goto(`${stack.appUrl}/sign-in`, { waitUntil: "networkidle" });
+      const href = await c.locator('link[rel="icon"]').first().getAttribute("href");
+      assert.ok(href, "the page links an icon");
+      const icon = await c.request.get(new URL(href, stack.appUrl).toString());
+      assert.equal(icon.status(), 200);
+      assert.match(icon.headers()["content-type"] ?? "", /^image\//);
+      assert.deepEqual(problems, []);
+    });
+
+    it("signs Alice up and welcomes her to an empty list", async () => {
       await a.goto(`${stack.appUrl}/sign-up`);
       await screenshot(a, "sign-up");
       await signUp(a, stack.appUrl, alice);
       await expectCount(a, 0);
-      await a.getByText("No tasks match.").waitFor();
+      await a.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+      // No filter hides anything: the list is empty because she has no tasks.
+      await a.getByTestId("no-tasks").getByText("You have no tasks yet").waitFor();
+      assert.equal(await a.getByText("No tasks match.").count(), 0);
+      await expectLive(a);
+      await screenshot(a, "empty-board");
     });
 
     it("checks a new task in the browser before sending it", async () => {
@@ -121,8 +160,18 @@ describe("the app in Chromium", { skip }, () => {
       await submitNewTask(a, { title: "", tags: "home, not/a/tag" });
       await expectText(a, "new-title-error", "value is required");
       await expectText(a, "new-tags-error", "tag 2:");
+      assert.equal((await focused(a)).id, "new-title", "focus goes to the first field with a problem");
       await screenshot(a, "create-client-validation");
       assert.equal(creates.count(), 0, "an invalid task must not be sent");
+      // A field's message goes once the field changes; the others stay.
+      await a.locator("#new-title").fill("Fixed");
+      await a.locator("#new-title-error").waitFor({ state: "detached" });
+      assert.equal(await a.locator("#new-title").getAttribute("aria-invalid"), null);
+      await expectText(a, "new-tags-error", "tag 2:");
+      await a.locator("#new-tags").fill("home");
+      await a.locator("#new-tags-error").waitFor({ state: "detached" });
+      await a.locator("#new-title").fill("");
+      await a.locator("#new-tags").fill("");
     });
 
     it("creates tasks with priorities, tags, descriptions and due dates", async () => {
@@ -180,15 +229,25 @@ describe("the app in Chromium", { skip }, () => {
       await expectCount(a, 6);
     });
 
+    it("names each Edit button after its task", async () => {
+      const names = await a.getByRole("button", { name: /^Edit / }).evaluateAll((els) => els.map((el) => el.getAttribute("aria-label")));
+      assert.deepEqual(names, (await titles(a)).map((t) => `Edit ${t}`));
+      await a.getByRole("button", { name: "Edit Read book", exact: true }).waitFor();
+    });
+
     it("edits a task in place", async () => {
       const row = taskRow(a, "Write report");
       const id = await row.getAttribute("data-task-id");
       await row.getByRole("button", { name: "Edit" }).click();
       const editor = a.locator(`[data-task-id="${id}"]`);
+      // Focus goes to the field to edit.
+      await eventually(async () => assert.equal((await focused(a)).id, `edit-${id}-title`));
       // The browser's check applies to edits too.
       await editor.locator('input[name="title"]').fill("");
       await editor.getByRole("button", { name: "Save" }).click();
       await expectText(a, `edit-${id}-title-error`, "at least 1 characters");
+      await editor.locator('input[name="title"]').fill("Write quarter");
+      await a.locator(`[id="edit-${id}-title-error"]`).waitFor({ state: "detached" });
       await editor.locator('input[name="title"]').fill("Write quarterly report");
       await editor.locator('select[name="priority"]').selectOption({ label: "High" });
       await editor.locator('input[name="tags"]').fill("work, Q3");
@@ -197,6 +256,10 @@ describe("the app in Chromium", { skip }, () => {
       await editor.getByRole("button", { name: "Save" }).click();
       const edited = taskRow(a, "Write quarterly report");
       await edited.waitFor();
+      // Saved: focus is back on the task's Edit button, not dropped to the page.
+      await eventually(async () => assert.deepEqual(await focused(a), {
+        tag: "button", id: "", name: "Edit Write quarterly report", taskId: id ?? "",
+      }));
       assert.deepEqual(await edited.getByTestId("task-tag").allTextContents(), ["#work", "#q3"]);
       assert.equal(await edited.getByTestId("task-priority").textContent(), "High");
       assert.equal(await edited.getByTestId("task-due").textContent(), "due Feb 1, 2030");
@@ -265,9 +328,12 @@ describe("the app in Chromium", { skip }, () => {
     });
 
     it("deletes a task", async () => {
+      const next = await taskRow(a, "Read book").getAttribute("data-task-id");
       await taskRow(a, "Plan trip").getByRole("button", { name: "Delete" }).click();
       await taskRow(a, "Plan trip").waitFor({ state: "detached" });
       await expectCount(a, 5);
+      // Focus moves to the next task, not to the page.
+      await eventually(async () => assert.deepEqual(await focused(a), { tag: "li", id: "", name: "", taskId: next ?? "" }));
     });
 
     it("shows the same tasks after a reload", async () => {
@@ -393,6 +459,153 @@ describe("the app in Chromium", { skip }, () => {
     });
   });
 
+  describe("at 390 px wide (a phone)", () => {
+    it("keeps the header's items apart and the row's buttons narrow", async () => {
+      const p = await (await newContext({ width: 390, height: 844 })).newPage();
+      await p.goto(`${stack.appUrl}/sign-in`);
+      await signIn(p, stack.appUrl, alice);
+      await expectCount(p, 5);
+      await screenshot(p, "phone");
+      const header = await p.locator("header.top").evaluate((top) =>
+        [top.querySelector(".brand"), ...top.querySelectorAll(".who > *")].map((el) => {
+          const r = el!.getBoundingClientRect();
+          return { text: el!.textContent ?? "", left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+        }),
+      );
+      assert.equal(header.length, 4, "brand, Overview, email, Sign out");
+      for (const [i, x] of header.entries()) {
+        assert.ok(x.left >= 0 && x.right <= 390, `${x.text} fits the width: ${JSON.stringify(x)}`);
+        for (const y of header.slice(i + 1)) {
+          const apart = x.right <= y.left || y.right <= x.left || x.bottom <= y.top || y.bottom <= x.top;
+          assert.ok(apart, `${x.text} and ${y.text} overlap: ${JSON.stringify([x, y])}`);
+        }
+      }
+      const rows = await p.getByTestId("task").evaluateAll((items) =>
+        items.map((li) => ({
+          row: li.getBoundingClientRect().width,
+          buttons: li.querySelector(".task-actions")!.getBoundingClientRect().width,
+        })),
+      );
+      assert.equal(rows.length, 5);
+      for (const { row, buttons } of rows) assert.ok(buttons < row / 3, `buttons take ${buttons} of ${row} px`);
+      const scrollWidth = await p.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(scrollWidth <= 390, `the page scrolls sideways: ${scrollWidth} px`);
+    });
+  });
+
+  describe("the board stays live", () => {
+    const erin = { name: "Erin", email: "erin@example.test", password: "erin-password-1" };
+    let one: Page; // two tabs of one browser
+    let two: Page;
+    let other: Page; // another browser context, the same user
+
+    it("shows a task created, completed and deleted in one tab in the other, within two seconds", async () => {
+      const context = await newContext();
+      one = await context.newPage();
+      await signUp(one, stack.appUrl, erin);
+      two = await context.newPage();
+      await two.goto(`${stack.appUrl}/tasks`);
+      await expectLive(one);
+      await expectLive(two);
+
+      await createTask(one, { title: "Shared task", tags: "live" });
+      await taskRow(two, "Shared task").waitFor({ timeout: liveWithinMs });
+      await expectCount(two, 1);
+
+      await taskRow(two, "Shared task").getByRole("checkbox").click();
+      await eventually(async () => assert.match((await taskRow(one, "Shared task").getAttribute("class")) ?? "", /\bdone\b/), liveWithinMs);
+
+      await createTask(two, { title: "Second task" });
+      await taskRow(one, "Second task").waitFor({ timeout: liveWithinMs });
+      await taskRow(one, "Shared task").getByRole("button", { name: "Delete" }).click();
+      await taskRow(two, "Shared task").waitFor({ state: "detached", timeout: liveWithinMs });
+      await expectTitles(two, ["Second task"]);
+      await screenshot(two, "live-second-tab");
+    });
+
+    it("shows changes made in another browser context of the same user, within two seconds", async () => {
+      other = await newPage();
+      await other.goto(`${stack.appUrl}/sign-in`);
+      await signIn(other, stack.appUrl, erin);
+      await expectTitles(other, ["Second task"]);
+      await expectLive(other);
+
+      await createTask(other, { title: "From the other browser" });
+      for (const p of [one, two]) await taskRow(p, "From the other browser").waitFor({ timeout: liveWithinMs });
+
+      const row = taskRow(one, "Second task");
+      const editor = one.locator(`[data-task-id="${await row.getAttribute("data-task-id")}"]`);
+      await row.getByRole("button", { name: "Edit" }).click();
+      await editor.locator('input[name="title"]').fill("Second task, edited");
+      await editor.getByRole("button", { name: "Save" }).click();
+      await taskRow(other, "Second task, edited").waitFor({ timeout: liveWithinMs });
+      await expectTitles(other, ["From the other browser", "Second task, edited"]);
+    });
+
+    it("reconnects after the API restarts and catches up with changes made while it was down and right after", async () => {
+      const token = await apiTokenOf(one);
+      await stack.restartApi(async (otherApi) => {
+        // Every board has noticed, and a change is made meanwhile (through
+        // another API on the same database, which the app does not know).
+        for (const p of [one, two, other]) await expectLive(p, "reconnecting");
+        await callApi(otherApi, token, "CreateTask", { title: "Made while the API was down" });
+      });
+      // Right after, before the boards are back.
+      await callApi(stack.apiUrl, token, "CreateTask", { title: "Made right after the restart" });
+      const want = ["Made right after the restart", "Made while the API was down", "From the other browser", "Second task, edited"];
+      for (const p of [one, two, other]) {
+        await expectLive(p, "live", 60_000);
+        await expectTitles(p, want);
+        await expectCount(p, 4);
+      }
+      await screenshot(one, "live-after-api-restart");
+
+      // And live again.
+      await createTask(two, { title: "After the reconnect" });
+      for (const p of [one, other]) await taskRow(p, "After the reconnect").waitFor({ timeout: liveWithinMs });
+    });
+
+    it("ends the stream on sign-out, and opens no other", async () => {
+      const frank = { name: "Frank", email: "frank@example.test", password: "frank-password-1" };
+      const p = await newPage();
+      const streams: { url: string; at: number; closed: boolean }[] = [];
+      const byRequest = new Map<object, (typeof streams)[number]>();
+      p.on("request", (req) => {
+        if (/\/tasks\.v1\.TaskService\/(WatchTasks|ListTaskChanges)/.test(req.url()) && req.method() !== "OPTIONS") {
+          const s = { url: req.url(), at: Date.now(), closed: false };
+          streams.push(s);
+          byRequest.set(req, s);
+        }
+      });
+      const close = (req: object) => {
+        const s = byRequest.get(req);
+        if (s) s.closed = true;
+      };
+      p.on("requestfailed", close);
+      p.on("requestfinished", close);
+
+      await signUp(p, stack.appUrl, frank);
+      await expectLive(p);
+      const sub = subjectOf(await apiTokenOf(p));
+      const watches = () => streams.filter((s) => s.url.endsWith("/WatchTasks"));
+      assert.equal(watches().length, 1, "one open watch");
+      assert.equal(watches()[0]!.closed, false);
+
+      const signedOutAt = Date.now();
+      await p.getByRole("button", { name: "Sign out" }).click();
+      await p.waitForURL(`${stack.appUrl}/sign-in`);
+      // The browser closed the stream...
+      await eventually(async () => assert.equal(watches()[0]!.closed, true, "the watch request is still open"));
+      // ...and the API saw it end: its log line for Frank's watch.
+      // (The server logs a client that went away as deadline_exceeded.)
+      const line = new RegExp(`procedure=/tasks\\.v1\\.TaskService/WatchTasks .*code=\\w+ .*user=${sub} `);
+      await eventually(async () => assert.match(await readFile(stack.apiLogFile, "utf8"), line));
+      await p.getByRole("form", { name: "Sign in" }).waitFor();
+      const after = streams.filter((s) => s.at >= signedOutAt);
+      assert.deepEqual(after, [], "no sync request after sign-out");
+    });
+  });
+
   describe("Better-Auth's tables on PostgreSQL (the production setup)", () => {
     it("signs a user up and serves their tasks", async () => {
       // The same build, restarted with AUTH_DATABASE_URL=postgres://…: a new
@@ -403,6 +616,9 @@ describe("the app in Chromium", { skip }, () => {
       const carol = { name: "Carol", email: "carol@example.test", password: "carol-password-1" };
       await signUp(c, stack.appUrl, carol);
       await expectCount(c, 0);
+      // Developer switches are not for users.
+      await newTaskForm(c).getByRole("button", { name: "Add task" }).waitFor();
+      assert.equal(await newTaskForm(c).getByLabel("Check in the browser before sending").count(), 0);
       await createTask(c, { title: "Carol's first task", tags: "pg" });
       await c.reload();
       await expectTitles(c, ["Carol's first task"]);

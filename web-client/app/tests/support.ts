@@ -145,3 +145,43 @@ export async function routeTasks(page: Page, appUrl: string, pageSize: number): 
   } while (token !== "");
   return { tasks, totals };
 }
+
+/** Waits until the board says its live updates are in this state (live, reconnecting, …). */
+export async function expectLive(page: Page, status = "live", timeoutMs = 15_000): Promise<void> {
+  await page.locator(`[data-testid="live-status"][data-status="${status}"]`).waitFor({ timeout: timeoutMs });
+}
+
+/** The signed-in user's API token, from Better-Auth in page (its session cookie). */
+export async function apiTokenOf(page: Page): Promise<string> {
+  return page.evaluate(async () => ((await (await fetch("/api/auth/token")).json()) as { token: string }).token);
+}
+
+/** The JWT's subject: the API's user id. */
+export function subjectOf(token: string): string {
+  return (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { sub: string }).sub;
+}
+
+/** Calls a TaskService method of the API at apiUrl over Connect JSON, from the test, as token's user. */
+export async function callApi<T = unknown>(apiUrl: string, token: string, method: string, body: object): Promise<T> {
+  const res = await fetch(`${apiUrl}/tasks.v1.TaskService/${method}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${method}: ${res.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** The id of the focused element's task row, its own id, or its tag, for assertions about focus. */
+export async function focused(page: Page): Promise<{ tag: string; id: string; name: string; taskId: string }> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    return {
+      tag: el?.tagName.toLowerCase() ?? "",
+      id: el?.id ?? "",
+      name: el?.getAttribute("aria-label") ?? el?.getAttribute("name") ?? "",
+      taskId: el?.closest<HTMLElement>("[data-task-id]")?.dataset.taskId ?? "",
+    };
+  });
+}

@@ -17,6 +17,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   // the build, and the header shows who is signed in.
   await connection();
   const apiUrl = tasksApiUrl();
+  // Switches for developers (such as turning off the browser's own checks,
+  // to see the server's): on with TASKS_APP_DEV_TOOLS=1, read at run time
+  // like TASKS_API_URL, and in next dev; never shown to users otherwise.
+  const devTools = process.env.TASKS_APP_DEV_TOOLS === "1" || process.env.NODE_ENV === "development";
   const user = await currentUser();
   return (
     <html lang="en">
@@ -26,13 +30,19 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             Tasks
           </a>
           {user ? (
-            <span className="who">
-              <a href="/overview">Overview</a> <span data-testid="current-user">{user.email}</span> <SignOutButton />
-            </span>
+            <nav className="who" aria-label="Account">
+              <a href="/overview">Overview</a>
+              <span className="email" data-testid="current-user" title={user.email}>
+                {user.email}
+              </span>
+              <SignOutButton />
+            </nav>
           ) : null}
         </header>
         <main>
-          <Providers apiUrl={apiUrl}>{children}</Providers>
+          <Providers apiUrl={apiUrl} devTools={devTools}>
+            {children}
+          </Providers>
         </main>
       </body>
     </html>

@@ -4,7 +4,7 @@ import { Code, ConnectError, type Interceptor, type Transport } from "@connectrp
 import { TransportProvider } from "@connectrpc/connect-query";
 import { isServer, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTasksTransport } from "@example/tasks-client";
-import type { ReactNode } from "react";
+import { createContext, useContext, type ReactNode } from "react";
 import { apiToken } from "@/lib/api-token";
 
 // Unauthenticated is handled here, once, for every call the app makes: the
@@ -56,10 +56,20 @@ export function getQueryClient(): QueryClient {
   return (browserQueryClient ??= newQueryClient());
 }
 
-export function Providers({ apiUrl, children }: { apiUrl: string; children: ReactNode }) {
+// Whether to show switches meant for developers, not users (see layout.tsx).
+const DevToolsContext = createContext(false);
+
+/** Whether developer switches are shown: TASKS_APP_DEV_TOOLS=1, or next dev. */
+export function useDevTools(): boolean {
+  return useContext(DevToolsContext);
+}
+
+export function Providers({ apiUrl, devTools, children }: { apiUrl: string; devTools: boolean; children: ReactNode }) {
   return (
     <TransportProvider transport={tasksTransport(apiUrl)}>
-      <QueryClientProvider client={getQueryClient()}>{children}</QueryClientProvider>
+      <QueryClientProvider client={getQueryClient()}>
+        <DevToolsContext value={devTools}>{children}</DevToolsContext>
+      </QueryClientProvider>
     </TransportProvider>
   );
 }

@@ -61,6 +61,16 @@ export function errorsByField(violations: FieldViolation[]): Partial<Record<Draf
   return out;
 }
 
+/**
+ * errors without the messages of field: what was said about a field no
+ * longer applies once it changes (the next check says it again if need be).
+ */
+export function withoutField<E extends Partial<Record<string, string[]>>>(errors: E, field: DraftField): E {
+  if (!errors[field]) return errors;
+  const { [field]: _, ...rest } = errors;
+  return rest as E;
+}
+
 /** An RFC 4122 version 4 UUID, also outside secure contexts. */
 export function newRequestId(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();

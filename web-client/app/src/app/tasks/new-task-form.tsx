@@ -8,10 +8,20 @@ import {
   validate,
 } from "@example/tasks-client";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { useState, type FormEvent } from "react";
-import { dueTimestamp, emptyDraft, errorMessage, errorsByField, newRequestId, parseTags, type Draft } from "@/lib/draft";
+import { useRef, useState, type FormEvent } from "react";
+import {
+  dueTimestamp,
+  emptyDraft,
+  errorMessage,
+  errorsByField,
+  newRequestId,
+  parseTags,
+  withoutField,
+  type Draft,
+} from "@/lib/draft";
+import { useDevTools } from "../providers";
 import { useInvalidateTaskLists } from "./invalidate";
-import { FieldError, TaskFields, type FieldErrors } from "./task-fields";
+import { FieldError, focusFirstInvalid, TaskFields, type FieldErrors } from "./task-fields";
 
 type CreateInit = MessageInitShape<typeof CreateTaskRequestSchema>;
 
@@ -23,9 +33,12 @@ type CreateInit = MessageInitShape<typeof CreateTaskRequestSchema>;
  */
 export function NewTaskForm() {
   const invalidate = useInvalidateTaskLists();
+  const form = useRef<HTMLFormElement>(null);
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [errors, setErrors] = useState<FieldErrors>({});
-  // Off only to watch the server's own checks: everything then goes to it.
+  // A developer switch (useDevTools): off only to watch the server's own
+  // checks, as everything then goes to it.
+  const devTools = useDevTools();
   const [checkInBrowser, setCheckInBrowser] = useState(true);
   // One id per task being created, reused by every retry of it, so a retry
   // after a lost response cannot add the task twice.
@@ -36,9 +49,15 @@ export function NewTaskForm() {
       setDraft(emptyDraft);
       setErrors({});
       setRequestId(newRequestId());
+      // Ready for the next task (the button, disabled while sending, lost focus).
+      form.current?.querySelector<HTMLInputElement>('input[name="title"]')?.focus();
       await invalidate();
     },
-    onError: (err) => setErrors(serverErrors(err)),
+    onError: (err) => {
+      const found = serverErrors(err);
+      setErrors(found);
+      focusFirstInvalid(form.current, found);
+    },
   });
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -53,8 +72,12 @@ export function NewTaskForm() {
     };
     if (checkInBrowser) {
       const checked = validate(CreateTaskRequestSchema, request);
-      setErrors(errorsByField(checked.violations));
-      if (!checked.valid) return;
+      const found = errorsByField(checked.violations);
+      setErrors(found);
+      if (!checked.valid) {
+        focusFirstInvalid(form.current, found);
+        return;
+      }
     } else {
       setErrors({});
     }
@@ -62,23 +85,33 @@ export function NewTaskForm() {
   }
 
   return (
-    <form className="card new-task" aria-label="New task" onSubmit={submit} noValidate>
+    <form ref={form} className="card new-task" aria-label="New task" onSubmit={submit} noValidate>
       <h2>New task</h2>
-      <TaskFields prefix="new" draft={draft} errors={errors} onChange={setDraft} />
+      <TaskFields
+        prefix="new"
+        draft={draft}
+        errors={errors}
+        onChange={(next, field) => {
+          setDraft(next);
+          setErrors((e) => withoutField(e, field));
+        }}
+      />
       <FieldError id="new-form-error" messages={errors.form} />
       <div className="actions">
         <button type="submit" disabled={create.isPending}>
           Add task
         </button>
-        <label className="inline muted">
-          <input
-            type="checkbox"
-            name="check-in-browser"
-            checked={checkInBrowser}
-            onChange={(e) => setCheckInBrowser(e.target.checked)}
-          />
-          Check in the browser before sending
-        </label>
+        {devTools ? (
+          <label className="inline muted">
+            <input
+              type="checkbox"
+              name="check-in-browser"
+              checked={checkInBrowser}
+              onChange={(e) => setCheckInBrowser(e.target.checked)}
+            />
+            Check in the browser before sending
+          </label>
+        ) : null}
       </div>
     </form>
   );

@@ -7,6 +7,7 @@ export default async function TasksPage() {
   if (!(await currentUser())) redirect("/sign-in?next=/tasks");
   return (
     <div className="tasks-page">
+      <h1 className="page-title">Your tasks</h1>
       <NewTaskForm />
       <TaskBoard />
     </div>

@@ -13,6 +13,7 @@ import { useEffect, useState } from "react";
 import { errorMessage } from "@/lib/draft";
 import { FieldError, priorityNames } from "./task-fields";
 import { TaskItem } from "./task-item";
+import { useLiveTasks, type LiveTasks } from "./use-live-tasks";
 
 type Status = "all" | "open" | "done";
 
@@ -35,8 +36,9 @@ function useSettled<T>(value: T, ms = 300): T {
   return settled;
 }
 
-/** The list: filters, order, the tasks page by page, and "load more". */
+/** The list: filters, order, the tasks page by page, and "load more"; live. */
 export function TaskBoard() {
+  const live = useLiveTasks();
   const [status, setStatus] = useState<Status>("all");
   const [priority, setPriority] = useState<Priority>(Priority.UNSPECIFIED);
   const [tagText, setTag] = useState("");
@@ -70,6 +72,10 @@ export function TaskBoard() {
   const pages = list.data?.pages ?? [];
   const tasks = pages.flatMap((page) => page.tasks);
   const total = pages[0]?.totalSize;
+  // Nothing listed: the user has no tasks at all when nothing is filtered
+  // out, or when the live copy of all their tasks is empty.
+  const filtered = request.completed !== undefined || priority !== Priority.UNSPECIFIED || tag !== "" || query !== "";
+  const noTasksAtAll = !filtered || (live.status === "live" && live.taskCount === 0);
 
   return (
     <section className="card board" aria-label="Tasks">
@@ -128,9 +134,12 @@ export function TaskBoard() {
         </div>
       </form>
 
-      <p className="summary" data-testid="task-count" aria-live="polite">
-        {total === undefined ? (list.isFetching ? "Loading…" : "") : `${total} ${total === 1 ? "task" : "tasks"}`}
-      </p>
+      <div className="summary-row">
+        <p className="summary" data-testid="task-count" aria-live="polite">
+          {total === undefined ? (list.isFetching ? "Loading…" : "") : `${total} ${total === 1 ? "task" : "tasks"}`}
+        </p>
+        <LiveStatus live={live} />
+      </div>
       {list.error ? (
         <p className="error" role="alert">
           {errorReason(list.error) === "SERVICE_UNAVAILABLE"
@@ -138,8 +147,17 @@ export function TaskBoard() {
             : errorMessage(list.error)}
         </p>
       ) : null}
-      {list.isSuccess && tasks.length === 0 ? <p className="muted">No tasks match.</p> : null}
-      <ul className="task-list">
+      {list.isSuccess && tasks.length === 0 ? (
+        noTasksAtAll ? (
+          <p className="welcome" data-testid="no-tasks">
+            Welcome! You have no tasks yet. Add your first one with the form above.
+          </p>
+        ) : (
+          <p className="muted">No tasks match.</p>
+        )
+      ) : null}
+      {/* tabIndex -1: focus lands here when the last task on it is deleted. */}
+      <ul className="task-list" aria-label="Task list" tabIndex={-1}>
         {tasks.map((task) => (
           <TaskItem key={task.id} task={task} />
         ))}
@@ -155,6 +173,27 @@ export function TaskBoard() {
         </button>
       ) : null}
     </section>
+  );
+}
+
+/** Whether changes made elsewhere show up by themselves right now. */
+function LiveStatus({ live }: { live: LiveTasks }) {
+  const text = {
+    connecting: "Connecting…",
+    live: "Live",
+    reconnecting: "Reconnecting…",
+    stopped: "Live updates stopped",
+  }[live.status];
+  return (
+    <p
+      className={`live-status ${live.status}`}
+      data-testid="live-status"
+      data-status={live.status}
+      role="status"
+      title={live.status === "stopped" ? `${live.error}. Reload the page to try again.` : undefined}
+    >
+      {text}
+    </p>
   );
 }
 

@@ -12,6 +12,14 @@ export const priorityNames: Record<Priority, string> = {
   [Priority.HIGH]: "High",
 };
 
+/** Moves focus to the first field of form that has a message in errors; says whether there was one. */
+export function focusFirstInvalid(form: HTMLFormElement | null, errors: FieldErrors): boolean {
+  const first = (["title", "description", "priority", "tags", "due"] as const).find((f) => errors[f]?.length);
+  const field = first ? form?.querySelector<HTMLElement>(`[name="${first}"]`) : undefined;
+  field?.focus();
+  return !!field;
+}
+
 /** The messages for one field, shown right under it. */
 export function FieldError({ id, messages }: { id: string; messages: string[] | undefined }) {
   if (!messages?.length) return null;
@@ -35,9 +43,10 @@ export function TaskFields({
   prefix: string;
   draft: Draft;
   errors: FieldErrors;
-  onChange: (draft: Draft) => void;
+  /** Called with the new draft and the field that changed. */
+  onChange: (draft: Draft, field: DraftField) => void;
 }) {
-  const set = <K extends DraftField>(key: K, value: Draft[K]) => onChange({ ...draft, [key]: value });
+  const set = <K extends DraftField>(key: K, value: Draft[K]) => onChange({ ...draft, [key]: value }, key);
   const id = (field: string) => `${prefix}-${field}`;
   const described = (field: DraftField) => (errors[field]?.length ? `${id(field)}-error` : undefined);
   return (
@@ -104,6 +113,7 @@ export function TaskFields({
           type="date"
           value={draft.due}
           onChange={(e) => set("due", e.target.value)}
+          aria-invalid={errors.due?.length ? true : undefined}
           aria-describedby={described("due")}
         />
         <FieldError id={`${id("due")}-error`} messages={errors.due} />

@@ -12,10 +12,10 @@ import {
   validate,
   type Task,
 } from "@example/tasks-client";
-import { useState, type FormEvent } from "react";
-import { dueInput, dueTimestamp, errorMessage, errorsByField, parseTags, type Draft } from "@/lib/draft";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { dueInput, dueTimestamp, errorMessage, errorsByField, parseTags, withoutField, type Draft } from "@/lib/draft";
 import { useInvalidateTaskLists } from "./invalidate";
-import { FieldError, priorityNames, TaskFields, type FieldErrors } from "./task-fields";
+import { FieldError, focusFirstInvalid, priorityNames, TaskFields, type FieldErrors } from "./task-fields";
 
 type UpdateInit = MessageInitShape<typeof UpdateTaskRequestSchema>;
 
@@ -54,6 +54,31 @@ function startOfToday(): Date {
   return new Date(now.getFullYear(), now.getMonth(), now.getDate());
 }
 
+/**
+ * Focuses el unless the user has put focus somewhere else in the meantime:
+ * only when it is nowhere (on the page itself, after the focused button was
+ * disabled or removed) or still inside item.
+ */
+function focusIfLost(el: HTMLElement | null | undefined, item: HTMLElement | null): void {
+  const active = document.activeElement;
+  if (!el || !(active === null || active === document.body || item?.contains(active))) return;
+  el.focus();
+}
+
+/**
+ * Where focus goes once a task is deleted: the next item, else the one
+ * before, else the list.
+ */
+function focusAfterDelete(item: HTMLElement | null): () => void {
+  const list = item?.closest("ul");
+  const neighbour = (item?.nextElementSibling ?? item?.previousElementSibling) as HTMLElement | null | undefined;
+  const id = neighbour?.dataset.taskId;
+  return () => {
+    const next = id ? list?.querySelector<HTMLElement>(`[data-task-id="${id}"]`) : undefined;
+    focusIfLost(next ?? list, item);
+  };
+}
+
 /** One task: complete it, edit it in place, or delete it. */
 export function TaskItem({ task }: { task: Task }) {
   const invalidate = useInvalidateTaskLists();
@@ -61,6 +86,25 @@ export function TaskItem({ task }: { task: Task }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(task));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [problem, setProblem] = useState("");
+  const item = useRef<HTMLLIElement>(null);
+  // Where focus goes next (a selector within the item), so that it never
+  // drops to the page: the title field once editing starts, the Edit button
+  // once it ends, the control that sent a change once it is enabled again
+  // (a focused control that is disabled while its request is on its way
+  // loses focus). See the effect below.
+  const focusNext = useRef<string | null>(null);
+  function startEditing() {
+    setDraft(draftOf(task));
+    setErrors({});
+    setProblem("");
+    focusNext.current = 'input[name="title"]';
+    setEditing(true);
+  }
+  function stopEditing() {
+    setErrors({});
+    focusNext.current = "button.edit";
+    setEditing(false);
+  }
 
   // A stale etag means someone changed or deleted the task elsewhere: say so
   // and show the task as it is now.
@@ -80,35 +124,48 @@ export function TaskItem({ task }: { task: Task }) {
 
   const update = useMutation(TaskService.method.updateTask, {
     onSuccess: async () => {
-      setEditing(false);
-      setErrors({});
       setProblem("");
+      if (editing) stopEditing();
+      else focusNext.current = 'input[type="checkbox"]';
       await invalidate();
     },
     onError: (err) => {
       const found = onFailure(err);
       if (editing) {
         setErrors(found);
+        if (!focusFirstInvalid(item.current?.querySelector("form") ?? null, found)) {
+          focusNext.current = 'button[type="submit"]'; // the message is under the form
+        }
       } else {
         setProblem((found.form ?? []).join(" "));
+        focusNext.current = 'input[type="checkbox"]';
       }
     },
   });
   const remove = useMutation(TaskService.method.deleteTask, {
-    onSuccess: () => invalidate(),
-    onError: (err) => setProblem((onFailure(err).form ?? []).join(" ")),
+    onMutate: () => ({ refocus: focusAfterDelete(item.current) }),
+    onSuccess: async (_res, _req, context) => {
+      await invalidate();
+      context?.refocus();
+    },
+    onError: (err) => {
+      setProblem((onFailure(err).form ?? []).join(" "));
+      focusNext.current = "button.danger";
+    },
   });
 
   function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const patch = patchOf(task, draft);
     if (!patch) {
-      setEditing(false); // nothing changed: nothing to send
+      stopEditing(); // nothing changed: nothing to send
       return;
     }
     const checked = validate(UpdateTaskRequestSchema, patch);
-    setErrors(errorsByField(checked.violations));
+    const found = errorsByField(checked.violations);
+    setErrors(found);
     if (checked.valid) update.mutate(patch);
+    else focusFirstInvalid(event.currentTarget, found);
   }
 
   // While a toggle is on its way, show the state it asks for.
@@ -117,24 +174,33 @@ export function TaskItem({ task }: { task: Task }) {
   const overdue = due !== undefined && !completed && due < startOfToday();
   const busy = update.isPending || remove.isPending;
 
+  useEffect(() => {
+    const selector = focusNext.current;
+    const el = selector ? item.current?.querySelector<HTMLElement>(selector) : null;
+    if (!el || (el as HTMLButtonElement).disabled) return; // again once it is enabled
+    focusNext.current = null;
+    focusIfLost(el, item.current);
+  }, [editing, busy]);
+
   if (editing) {
     return (
-      <li className="task editing" data-testid="task" data-task-id={task.id}>
+      <li ref={item} className="task editing" data-testid="task" data-task-id={task.id}>
         <form aria-label={`Edit ${task.title}`} onSubmit={save} noValidate>
-          <TaskFields prefix={`edit-${task.id}`} draft={draft} errors={errors} onChange={setDraft} />
+          <TaskFields
+            prefix={`edit-${task.id}`}
+            draft={draft}
+            errors={errors}
+            onChange={(next, field) => {
+              setDraft(next);
+              setErrors((e) => withoutField(e, field));
+            }}
+          />
           <FieldError id={`edit-${task.id}-form-error`} messages={errors.form} />
           <div className="actions">
             <button type="submit" disabled={busy}>
               Save
             </button>
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => {
-                setEditing(false);
-                setErrors({});
-              }}
-            >
+            <button type="button" className="secondary" onClick={stopEditing}>
               Cancel
             </button>
           </div>
@@ -144,7 +210,14 @@ export function TaskItem({ task }: { task: Task }) {
   }
 
   return (
-    <li className={completed ? "task done" : "task"} data-testid="task" data-task-id={task.id}>
+    // tabIndex -1: focus can be put here (after the task before it is deleted), not tabbed to.
+    <li
+      ref={item}
+      className={completed ? "task done" : "task"}
+      data-testid="task"
+      data-task-id={task.id}
+      tabIndex={-1}
+    >
       <input
         type="checkbox"
         aria-label={`Completed: ${task.title}`}
@@ -179,17 +252,7 @@ export function TaskItem({ task }: { task: Task }) {
         ) : null}
       </div>
       <div className="task-actions">
-        <button
-          type="button"
-          className="secondary"
-          disabled={busy}
-          onClick={() => {
-            setDraft(draftOf(task));
-            setErrors({});
-            setProblem("");
-            setEditing(true);
-          }}
-        >
+        <button type="button" className="secondary edit" disabled={busy} aria-label={`Edit ${task.title}`} onClick={startEditing}>
           Edit
         </button>
         <button
