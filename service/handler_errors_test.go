@@ -146,6 +146,7 @@ func TestRequestErrors(t *testing.T) {
 				return err
 			},
 			code: connect.CodeInvalidArgument, reason: ReasonInvalid, message: "invalid page token",
+			violations: []validationcases.Violation{{Field: "page_token"}},
 		},
 		{
 			// Refused before it is decoded, so before any interceptor.

@@ -146,6 +146,12 @@ func (errorInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) co
 }
 
 func (e errorInterceptor) clientError(ctx context.Context, spec connect.Spec, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The client went away (a closed tab, a dropped stream): whatever
+		// failed after that, nobody is waiting for the answer, and the log
+		// should say so rather than blame a deadline.
+		return connect.NewError(connect.CodeCanceled, errors.New("the client went away"))
+	}
 	var cerr *connect.Error
 	if errors.As(err, &cerr) {
 		if isViolation(cerr) {

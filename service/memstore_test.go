@@ -201,7 +201,7 @@ func (s *memStore) ListTasks(ctx context.Context, userID string, q tasks.ListQue
 	offset := 0
 	if q.PageToken != "" {
 		if offset, err = strconv.Atoi(q.PageToken); err != nil || offset <= 0 {
-			return tasks.TaskPage{}, tasks.Errorf(tasks.KindInvalid, "invalid page token")
+			return tasks.TaskPage{}, tasks.FieldErrorf("page_token", "invalid page token")
 		}
 	}
 	s.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -458,4 +459,48 @@ func TestWatchStoreUnreachable(t *testing.T) {
 	store.failing.Store(true)
 	s.watch.Missed()
 	wantCode(t, w.end(t), connect.CodeUnavailable, ReasonUnavailable)
+}
+
+// TestWatchesOfOneUser: two watches of one user each get every change, even
+// when one reads a change before it is announced.
+func TestWatchesOfOneUser(t *testing.T) {
+	t.Parallel()
+	store := newMemStore()
+	s := mustServe(t, store, serveOptions{watch: WatchConfig{Recheck: time.Hour}})
+	c := dialWatcher(t, s, mustToken(t, "two-tabs", time.Now()))
+	slow := mustWatch(t, c, "")
+	slow.next(t)
+	// A change whose announcement is late: a new watch reads it first.
+	store.mu.Lock()
+	store.committed = nil
+	store.mu.Unlock()
+	if _, err := store.CreateTask(context.Background(), "two-tabs", tasks.NewTask{Title: "announced late"}); err != nil {
+		t.Fatal(err)
+	}
+	fast := mustWatch(t, c, "")
+	if got := fast.next(t).GetChanges(); len(got) != 1 {
+		t.Fatalf("the new watch's catch-up: %v", got)
+	}
+	positions, err := store.ChangePositions(context.Background(), []string{"two-tabs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.watch.Committed("two-tabs", positions["two-tabs"]) // the late announcement
+	if got := slow.nextChanges(t, 1); got[0].GetTask().GetTitle() != "announced late" {
+		t.Errorf("the first watch got %v", got)
+	}
+}
+
+// TestWatchClientGoesAway: a watch whose client leaves is logged as
+// cancelled, not as a failure or a deadline.
+func TestWatchClientGoesAway(t *testing.T) {
+	t.Parallel()
+	s := mustServe(t, newMemStore(), serveOptions{})
+	w := mustWatch(t, dialWatcher(t, s, mustToken(t, "leaving", time.Now())), "")
+	w.next(t)
+	w.cancel()
+	waitFor(t, "the watch's log line", func() bool {
+		return strings.Contains(s.logs.String(), "procedure=/tasks.v1.TaskService/WatchTasks")
+	})
+	s.logs.mustContain(t, "code=canceled")
 }

@@ -68,7 +68,6 @@ type WatchHub struct {
 
 // userWatches are the open watches of one user.
 type userWatches struct {
-	latest  int64 // the highest position heard of
 	watches map[*watch]struct{}
 }
 
@@ -85,17 +84,21 @@ func NewWatchHub(store positions, cfg WatchConfig, logger *slog.Logger) *WatchHu
 	}
 }
 
-// Committed wakes userID's watches if position is news.
+// Committed wakes those of userID's watches that have not read up to
+// position. Each watch keeps its own position: two watches of one user (two
+// tabs, or a reconnect) read at their own pace, and one reading a change
+// before it is announced must not make the announcement news to nobody.
 func (h *WatchHub) Committed(userID string, position int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	u := h.users[userID]
-	if u == nil || position <= u.latest {
+	if u == nil {
 		return
 	}
-	u.latest = position
 	for w := range u.watches {
-		w.signal()
+		if position > w.position {
+			w.signal()
+		}
 	}
 }
 
@@ -206,9 +209,10 @@ func errShuttingDown() error {
 
 // watch is one open watch's registration.
 type watch struct {
-	hub  *WatchHub
-	user string
-	wake chan struct{} // a signal that the user's tasks changed (capacity 1)
+	hub      *WatchHub
+	user     string
+	wake     chan struct{} // a signal that the user's tasks changed (capacity 1)
+	position int64         // what the watch has read up to; under hub.mu
 }
 
 func (w *watch) signal() {
@@ -218,14 +222,12 @@ func (w *watch) signal() {
 	}
 }
 
-// seen records that the watch has read up to position, so rechecks do not
-// wake it for what it has.
+// seen records that the watch has read up to position, so announcements
+// and rechecks do not wake it for what it has.
 func (w *watch) seen(position int64) {
 	w.hub.mu.Lock()
 	defer w.hub.mu.Unlock()
-	if u := w.hub.users[w.user]; u != nil {
-		u.latest = max(u.latest, position)
-	}
+	w.position = max(w.position, position)
 }
 
 // close removes the registration.

@@ -101,7 +101,7 @@ func (k pageKey) seal(c cursor, b tokenBinding) string {
 
 // open returns the cursor of a token, or an Invalid error.
 func (k pageKey) open(token string, b tokenBinding) (cursor, error) {
-	bad := tasks.Errorf(tasks.KindInvalid, "invalid page token")
+	bad := tasks.FieldErrorf("page_token", "invalid page token")
 	payload, ok := k.openBytes(token, pageTokenLabel, b.parts())
 	if !ok {
 		return cursor{}, bad
