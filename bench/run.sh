@@ -7,12 +7,17 @@
 #   2. tasks-bench, closed loop: every scenario over every protocol, against
 #      a tasksd it starts (its RSS sampled throughout);
 #   3. h2load against that same server (bench/h2load.sh);
-#   4. tasks-bench, open loop: the mix at a fixed rate.
+#   4. tasks-bench, open loop: the mix at a fixed rate;
+#   5. tasks-bench watch: 1,000 and 10,000 open WatchTasks streams, idle and
+#      under open-loop writers, and the write throughput with 0 and 1,000
+#      watches, back to back (about three and a half minutes).
 # and replaces the generated section of BENCHMARKS.md with the results.
 #
 # Environment: BENCH_DURATION (each tasks-bench run, default 3s),
 # BENCH_CEILING_SECONDS (5), BENCH_H2LOAD_SECONDS (5), BENCH_RATE (2000),
-# BENCH_OPEN_DURATION (10s), BENCH_OUT (BENCHMARKS.md), BENCH_TITLE,
+# BENCH_OPEN_DURATION (10s), BENCH_WATCH=0 to skip the watch scenario,
+# BENCH_WATCHES (1000,10000), BENCH_WATCH_RATES (250,500),
+# BENCH_WATCH_DURATION (5s), BENCH_OUT (BENCHMARKS.md), BENCH_TITLE,
 # BENCH_TASKSD (a tasksd binary to measure instead of building this tree's),
 # BENCH_KEEP=1 to keep the work directory (raw results, server log).
 set -euo pipefail
@@ -90,8 +95,18 @@ echo "== tasks-bench, open loop" >&2
 	-scenarios mix -rate "${BENCH_RATE:-2000}" -d "${BENCH_OPEN_DURATION:-10s}" -warmup 2s -q \
 	-json "$work/open.json" >&2
 
+watch_args=()
+if [ "${BENCH_WATCH:-1}" != 0 ]; then
+	echo "== tasks-bench watch" >&2
+	"$work/tasks-bench" watch -server "$work/tasksd" -database-url "$db" -pg-pid "$pg_pid" -server-log "$work/tasksd-watch.log" \
+		-watches "${BENCH_WATCHES:-1000,10000}" -rates "${BENCH_WATCH_RATES:-250,500}" \
+		-d "${BENCH_WATCH_DURATION:-5s}" -warmup 2s -throughput-d "${BENCH_WATCH_DURATION:-5s}" -rounds 2 -q \
+		-json "$work/watch.json" >&2
+	watch_args=(-watch "$work/watch.json")
+fi
+
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) after the run" >>"$work/machine.txt"
 "$work/tasks-bench" markdown -title "${BENCH_TITLE:-Latest \`make bench\`}" -machine "$work/machine.txt" \
 	-ceiling "$work/ceiling.jsonl" -h2load "$work/h2load.jsonl" -api "$work/api.json" -open "$work/open.json" \
-	-into "$out"
+	"${watch_args[@]}" -into "$out"
 echo "== wrote $out" >&2

@@ -39,14 +39,33 @@ func withToken(ctx context.Context, token string) context.Context {
 	return context.WithValue(ctx, tokenKey{}, token)
 }
 
-// bearer sets the Authorization header from the call's context.
-var bearer connect.UnaryInterceptorFunc = func(next connect.UnaryFunc) connect.UnaryFunc {
+// bearer sets the Authorization header from the call's context, on unary
+// calls and on streams (WatchTasks).
+type bearer struct{}
+
+func setBearer(ctx context.Context, h http.Header) {
+	if tok, ok := ctx.Value(tokenKey{}).(string); ok {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+}
+
+func (bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if tok, ok := ctx.Value(tokenKey{}).(string); ok {
-			req.Header().Set("Authorization", "Bearer "+tok)
-		}
+		setBearer(ctx, req.Header())
 		return next(ctx, req)
 	}
+}
+
+func (bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		setBearer(ctx, conn.RequestHeader())
+		return conn
+	}
+}
+
+func (bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
 }
 
 // pool is a fixed number of connections to the server, each its own
@@ -69,7 +88,7 @@ func newPool(baseURL, protocol string, n int, http1 bool) (*pool, error) {
 	if http1 && protocol == "grpc" {
 		return nil, fmt.Errorf("grpc needs HTTP/2")
 	}
-	opts = append(opts, connect.WithInterceptors(bearer))
+	opts = append(opts, connect.WithInterceptors(bearer{}))
 	p := &pool{}
 	var transports []*http.Transport
 	for range n {

@@ -2,6 +2,7 @@
 // reports throughput and latency percentiles (see BENCHMARKS.md).
 //
 //	tasks-bench run [flags]        seed users and tasks, run scenarios, report
+//	tasks-bench watch [flags]      the watch scenario: open WatchTasks streams, measure them idle and under writes
 //	tasks-bench jwks -addr A -key F  serve the tool's JWKS, for a server started separately
 //	tasks-bench markdown [flags]   render results as BENCHMARKS.md tables
 //
@@ -40,17 +41,19 @@ func main() {
 
 func dispatch(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: tasks-bench run|jwks|markdown [flags] (-h for each)")
+		return errors.New("usage: tasks-bench run|watch|jwks|markdown [flags] (-h for each)")
 	}
 	switch args[0] {
 	case "run":
 		return runBench(ctx, args[1:])
+	case "watch":
+		return runWatch(ctx, args[1:])
 	case "jwks":
 		return runJWKS(ctx, args[1:])
 	case "markdown":
 		return runMarkdown(args[1:], os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q (want run, jwks or markdown)", args[0])
+	return fmt.Errorf("unknown command %q (want run, watch, jwks or markdown)", args[0])
 }
 
 func runJWKS(ctx context.Context, args []string) error {
@@ -74,32 +77,23 @@ func runJWKS(ctx context.Context, args []string) error {
 }
 
 type runFlags struct {
-	url, serverBin, databaseURL, keyFile, jwksAddr string
-	dbMaxConns, pgPID                              int
-	scenarios, protocols                           string
-	concurrency, connections                       int
-	rate                                           float64
-	duration, warmup, pause                        time.Duration
-	seed                                           seedConfig
-	http1                                          bool
-	jsonOut, profileDir, serverLog, h2loadDir      string
-	serverEnv                                      string
-	hold                                           bool
-	quiet                                          bool
+	targetFlags
+	scenarios, protocols     string
+	concurrency, connections int
+	rate                     float64
+	duration, warmup, pause  time.Duration
+	seed                     seedConfig
+	http1                    bool
+	jsonOut, profileDir      string
+	h2loadDir                string
+	hold                     bool
+	quiet                    bool
 }
 
 func runBench(ctx context.Context, args []string) error {
 	var f runFlags
 	fs := flag.NewFlagSet("tasks-bench run", flag.ContinueOnError)
-	fs.StringVar(&f.url, "url", "", "target a running server at this base URL (its AUTH_JWKS_URL must serve -key's JWKS)")
-	fs.StringVar(&f.serverBin, "server", "", "start this tasksd binary instead of using -url")
-	fs.StringVar(&f.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "DATABASE_URL for the started server")
-	fs.IntVar(&f.dbMaxConns, "db-max-conns", 32, "DB_MAX_CONNS for the started server")
-	fs.IntVar(&f.pgPID, "pg-pid", 0, "PostgreSQL's postmaster pid, to report the database's CPU time per call")
-	fs.StringVar(&f.serverLog, "server-log", "", "file for the started server's log (default: stderr)")
-	fs.StringVar(&f.serverEnv, "server-env", "", "comma-separated KEY=VALUE settings for the started server, e.g. GOGC=200")
-	fs.StringVar(&f.keyFile, "key", "", "Ed25519 key file (created when missing); default: a new key per run")
-	fs.StringVar(&f.jwksAddr, "jwks-addr", "127.0.0.1:0", "where the tool serves its JWKS")
+	f.targetFlags.register(fs)
 	fs.StringVar(&f.scenarios, "scenarios", "get", "comma-separated: "+strings.Join(scenarios, ","))
 	fs.StringVar(&f.protocols, "protocols", "connect-proto", "comma-separated: "+strings.Join(protocols, ","))
 	fs.IntVar(&f.concurrency, "c", 32, "closed loop: concurrent workers")
@@ -122,11 +116,8 @@ func runBench(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if (f.url == "") == (f.serverBin == "") {
-		return errors.New("give exactly one of -url and -server")
-	}
-	if f.serverBin != "" && f.databaseURL == "" {
-		return errors.New("-server needs -database-url")
+	if err := f.targetFlags.check(); err != nil {
+		return err
 	}
 	scen, err := checkList(f.scenarios, scenarios)
 	if err != nil {
@@ -144,44 +135,19 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	f.seed.concurrency = f.connections
 
-	id, err := loadIdentity(f.keyFile)
+	tg, err := f.targetFlags.start(ctx, f.profileDir != "")
 	if err != nil {
 		return err
 	}
-	ln, jwksURL, err := id.serveJWKS(f.jwksAddr)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-
-	baseURL := f.url
-	var mem *memSampler
-	var srv *server
-	if f.serverBin != "" {
-		srv, err = startServer(ctx, serverConfig{
-			bin: f.serverBin, databaseURL: f.databaseURL, jwksURL: jwksURL,
-			dbMaxConns: f.dbMaxConns, debug: f.profileDir != "", logFile: f.serverLog,
-			extraEnv: splitEnv(f.serverEnv),
-		})
-		if err != nil {
-			return err
-		}
-		defer srv.stop()
-		baseURL = srv.url
-		mem = sampleMemory(srv.pid(), 100*time.Millisecond)
-		defer mem.close()
-		fmt.Fprintf(os.Stderr, "started tasksd (pid %d) at %s\n", srv.pid(), baseURL)
-		if srv.debugURL != "" {
-			fmt.Fprintf(os.Stderr, "its pprof: %s/debug/pprof/\n", srv.debugURL)
-		}
-	}
+	defer tg.close()
+	baseURL, srv, mem := tg.baseURL, tg.srv, tg.mem
 
 	seedPool, err := newPool(baseURL, "connect-proto", f.connections, f.http1)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	pop, err := seed(ctx, seedPool, id, f.seed)
+	pop, err := seed(ctx, seedPool, tg.id, f.seed)
 	seedPool.close()
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ type report struct {
 	Open    []Result
 	Ceiling []CeilingResult
 	H2load  []H2loadResult
+	Watch   *WatchReport
 }
 
 // ceilingFor names the pgbench script whose statements a scenario's calls
@@ -140,6 +141,9 @@ func (r report) markdown(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	r.targets(w)
+	if r.Watch != nil {
+		r.Watch.markdown(w)
+	}
 }
 
 func writeRow(w io.Writer, a Result, ratio string) {
@@ -266,6 +270,7 @@ func runMarkdown(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tasks-bench markdown", flag.ContinueOnError)
 	apiFile := fs.String("api", "", "tasks-bench run -json output (closed loop)")
 	openFile := fs.String("open", "", "tasks-bench run -json output (open loop)")
+	watchFile := fs.String("watch", "", "tasks-bench watch -json output")
 	ceilingFile := fs.String("ceiling", "", "bench/ceiling.sh output")
 	h2loadFile := fs.String("h2load", "", "bench/h2load.sh output")
 	machineFile := fs.String("machine", "", "text describing the machine and versions")
@@ -285,7 +290,7 @@ func runMarkdown(args []string, stdout io.Writer) error {
 	for _, in := range []struct {
 		file string
 		dst  any
-	}{{*apiFile, &r.API}, {*openFile, &r.Open}} {
+	}{{*apiFile, &r.API}, {*openFile, &r.Open}, {*watchFile, &r.Watch}} {
 		if in.file == "" {
 			continue
 		}
