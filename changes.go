@@ -54,3 +54,14 @@ type ChangePage struct {
 	// compare it with the numbers commits announce.
 	Position int64
 }
+
+// Commit is a write to a user's tasks as it committed: its number in the
+// user's change sequence and, when the writer knows them, the change and
+// the cursor just after it, so that a watch one change behind can be sent
+// the change without reading it back.
+type Commit struct {
+	UserID   string
+	Position int64
+	Change   *TaskChange // nil when only the position is known (another replica's write)
+	Cursor   string      // with Change: the cursor that covers it
+}

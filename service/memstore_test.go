@@ -27,7 +27,7 @@ type memStore struct {
 	deleted  map[memKey]int64  // (user, task id) → the deletion's number
 	seqs     map[string]int64  // each user's latest change number
 	// committed, when set, hears of every change, as a hub would.
-	committed func(userID string, position int64)
+	committed func(tasks.Commit)
 }
 
 // memKey is an id within one user's tasks or request ids.
@@ -105,16 +105,22 @@ func (s *memStore) CreateTask(ctx context.Context, userID string, nt tasks.NewTa
 	if nt.RequestID != "" {
 		s.requests[memKey{userID, nt.RequestID}] = row.task.ID
 	}
+	created := row.out()
+	s.announce(userID, row.seq, tasks.TaskChange{Task: &created})
 	return row.out(), nil
 }
 
-// next takes userID's next change number and announces it.
+// next takes userID's next change number.
 func (s *memStore) next(userID string) int64 {
 	s.seqs[userID]++
-	if s.committed != nil {
-		s.committed(userID, s.seqs[userID])
-	}
 	return s.seqs[userID]
+}
+
+// announce tells committed of a change, as storage's Listen does.
+func (s *memStore) announce(userID string, seq int64, change tasks.TaskChange) {
+	if s.committed != nil {
+		s.committed(tasks.Commit{UserID: userID, Position: seq, Change: &change, Cursor: strconv.FormatInt(seq, 10)})
+	}
 }
 
 // find returns the caller's task with id in any spelling ParseUUID
@@ -168,6 +174,8 @@ func (s *memStore) UpdateTask(ctx context.Context, userID, id string, p tasks.Ta
 		row.task = next
 		row.seq = s.next(userID)
 		s.tasks[key] = row
+		changed := row.out()
+		s.announce(userID, row.seq, tasks.TaskChange{Task: &changed})
 	}
 	return row.out(), nil
 }
@@ -187,6 +195,7 @@ func (s *memStore) DeleteTask(ctx context.Context, userID, id, etag string) erro
 	}
 	delete(s.tasks, key)
 	s.deleted[key] = s.next(userID)
+	s.announce(userID, s.deleted[key], tasks.TaskChange{DeletedID: key.id})
 	return nil
 }
 

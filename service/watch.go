@@ -67,6 +67,21 @@ func (h *taskService) WatchTasks(ctx context.Context, req *tasksv1.WatchTasksReq
 			}
 			heartbeat.Reset(h.watch.Heartbeat)
 		case <-w.wake:
+			direct, read := w.next()
+			if direct != nil {
+				// Seen before it is sent, as reads are: the next change
+				// may be announced the moment the client has this one.
+				w.seen(direct.Position)
+				msg := &tasksv1.WatchTasksResponse{Changes: changesToProto([]tasks.TaskChange{*direct.Change}), Cursor: direct.Cursor}
+				if err := stream.Send(msg); err != nil {
+					return err
+				}
+				cursor = direct.Cursor
+				heartbeat.Reset(h.watch.Heartbeat)
+			}
+			if !read {
+				continue
+			}
 			var sent bool
 			if cursor, sent, err = h.sendChanges(ctx, stream, w, cursor, false); err != nil {
 				return err

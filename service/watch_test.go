@@ -485,7 +485,7 @@ func TestWatchesOfOneUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.watch.Committed("two-tabs", positions["two-tabs"]) // the late announcement
+	s.watch.Committed(tasks.Commit{UserID: "two-tabs", Position: positions["two-tabs"]}) // the late announcement
 	if got := slow.nextChanges(t, 1); got[0].GetTask().GetTitle() != "announced late" {
 		t.Errorf("the first watch got %v", got)
 	}
@@ -503,4 +503,79 @@ func TestWatchClientGoesAway(t *testing.T) {
 		return strings.Contains(s.logs.String(), "procedure=/tasks.v1.TaskService/WatchTasks")
 	})
 	s.logs.mustContain(t, "code=canceled")
+}
+
+// countingStore counts the change reads of a memStore.
+type countingStore struct {
+	*memStore
+	reads atomic.Int64
+}
+
+func (s *countingStore) ListTaskChanges(ctx context.Context, userID string, q tasks.ChangeQuery) (tasks.ChangePage, error) {
+	s.reads.Add(1)
+	return s.memStore.ListTaskChanges(ctx, userID, q)
+}
+
+// TestWatchDirectDelivery: a change this replica commits reaches a watch
+// that is one change behind without a read; an announcement without the
+// change (another replica's), or one that skips ahead, makes the watch
+// read, and either way each change arrives once, in order.
+func TestWatchDirectDelivery(t *testing.T) {
+	t.Parallel()
+	store := &countingStore{memStore: newMemStore()}
+	s := mustServe(t, store, serveOptions{watch: WatchConfig{Recheck: time.Hour}})
+	store.committed = s.watch.Committed
+	w := mustWatch(t, dialWatcher(t, s, mustToken(t, "direct", time.Now())), "")
+	w.next(t)
+	reads := store.reads.Load()
+	ctx := context.Background()
+	for i := range 20 {
+		if _, err := store.memStore.CreateTask(ctx, "direct", tasks.NewTask{Title: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.nextChanges(t, 1); got[0].GetTask().GetTitle() != fmt.Sprint(i) {
+			t.Fatalf("change %d: %v", i, got)
+		}
+	}
+	if n := store.reads.Load() - reads; n != 0 {
+		t.Errorf("%d reads for changes handed over", n)
+	}
+
+	// Announced by position only, as another replica's are: read.
+	store.mu.Lock()
+	store.committed = func(c tasks.Commit) { s.watch.Committed(tasks.Commit{UserID: c.UserID, Position: c.Position}) }
+	store.mu.Unlock()
+	if _, err := store.memStore.CreateTask(ctx, "direct", tasks.NewTask{Title: "remote"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.nextChanges(t, 1); got[0].GetTask().GetTitle() != "remote" {
+		t.Fatalf("got %v", got)
+	}
+	if store.reads.Load() == reads {
+		t.Error("a change announced without itself was not read")
+	}
+
+	// Announced out of order (the later first): read, once each.
+	var held []tasks.Commit
+	store.mu.Lock()
+	store.committed = func(c tasks.Commit) { held = append(held, c) }
+	store.mu.Unlock()
+	for _, title := range []string{"first", "second"} {
+		if _, err := store.memStore.CreateTask(ctx, "direct", tasks.NewTask{Title: title}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.watch.Committed(held[1])
+	s.watch.Committed(held[0])
+	got := w.nextChanges(t, 2)
+	if got[0].GetTask().GetTitle() != "first" || got[1].GetTask().GetTitle() != "second" {
+		t.Fatalf("got %v", got)
+	}
+	select {
+	case m := <-w.msgs:
+		if len(m.GetChanges()) > 0 {
+			t.Errorf("a change came twice: %v", m)
+		}
+	case <-time.After(200 * time.Millisecond):
+	}
 }

@@ -84,21 +84,29 @@ func NewWatchHub(store positions, cfg WatchConfig, logger *slog.Logger) *WatchHu
 	}
 }
 
-// Committed wakes those of userID's watches that have not read up to
-// position. Each watch keeps its own position: two watches of one user (two
-// tabs, or a reconnect) read at their own pace, and one reading a change
-// before it is announced must not make the announcement news to nobody.
-func (h *WatchHub) Committed(userID string, position int64) {
+// Committed wakes those of the user's watches that have not read up to
+// c.Position. Each watch keeps its own position: two watches of one user
+// (two tabs, or a reconnect) read at their own pace, and one reading a
+// change before it is announced must not make the announcement news to
+// nobody. A watch exactly one change behind is handed the change, when c
+// carries it, and sends it without reading it back.
+func (h *WatchHub) Committed(c tasks.Commit) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	u := h.users[userID]
+	u := h.users[c.UserID]
 	if u == nil {
 		return
 	}
 	for w := range u.watches {
-		if position > w.position {
-			w.signal()
+		switch {
+		case c.Position <= w.position:
+			continue
+		case c.Change != nil && c.Position == w.position+1 && w.direct == nil:
+			w.direct = &c
+		default:
+			w.read = true
 		}
+		w.signal()
 	}
 }
 
@@ -148,7 +156,7 @@ func (h *WatchHub) checkAll(ctx context.Context) {
 		return
 	}
 	for u, p := range pos {
-		h.Committed(u, p)
+		h.Committed(tasks.Commit{UserID: u, Position: p})
 	}
 }
 
@@ -157,6 +165,7 @@ func (h *WatchHub) wakeAll() {
 	defer h.mu.Unlock()
 	for _, u := range h.users {
 		for w := range u.watches {
+			w.read = true
 			w.signal()
 		}
 	}
@@ -209,10 +218,14 @@ func errShuttingDown() error {
 
 // watch is one open watch's registration.
 type watch struct {
-	hub      *WatchHub
-	user     string
-	wake     chan struct{} // a signal that the user's tasks changed (capacity 1)
-	position int64         // what the watch has read up to; under hub.mu
+	hub  *WatchHub
+	user string
+	wake chan struct{} // a signal that the user's tasks changed (capacity 1)
+
+	// Under hub.mu:
+	position int64         // what the watch has sent up to
+	direct   *tasks.Commit // the change just after position, to send as is
+	read     bool          // there is more than direct: read from the store
 }
 
 func (w *watch) signal() {
@@ -222,7 +235,20 @@ func (w *watch) signal() {
 	}
 }
 
-// seen records that the watch has read up to position, so announcements
+// next takes what a wake-up brought: a change to send as is, and whether
+// to read from the store (after sending it).
+func (w *watch) next() (direct *tasks.Commit, read bool) {
+	w.hub.mu.Lock()
+	defer w.hub.mu.Unlock()
+	direct, read = w.direct, w.read
+	w.direct, w.read = nil, false
+	if direct != nil && direct.Position != w.position+1 {
+		direct, read = nil, true // overtaken by a read meanwhile
+	}
+	return direct, read
+}
+
+// seen records that the watch has sent up to position, so announcements
 // and rechecks do not wake it for what it has.
 func (w *watch) seen(position int64) {
 	w.hub.mu.Lock()

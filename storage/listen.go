@@ -7,9 +7,9 @@ import (
 
 // Listen starts telling l of commits to users' tasks, and returns the
 // function that stops it (and waits for it to stop). It tells l at once of
-// this process's own writes, and, on PostgreSQL, of every replica's,
-// through LISTEN on Config.ListenURL (the trigger of the changes migration
-// NOTIFYs on every commit). While it cannot hear of commits (the listening
+// this process's own writes (with the change), and, on PostgreSQL, of every
+// replica's, through LISTEN on Config.ListenURL (each replica NOTIFYs its
+// commits while it listens; see notifier). While it cannot hear of commits (the listening
 // connection is down, or the URL goes through a transaction-mode pooler,
 // where LISTEN cannot work) it logs that once and calls l.Missed every
 // Config.PollInterval instead, and once more when it hears again. Only one

@@ -8,17 +8,19 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/example/tasks"
 )
 
-// changesChannel is the channel the changes migration's trigger NOTIFYs,
-// with payloads "<number> <user id>".
+// changesChannel is the channel replicas announce their commits on (see
+// notifier).
 const changesChannel = "tasks_changes"
 
 // How the listener checks that it hears: it NOTIFYs a probe through the
@@ -61,6 +63,23 @@ func listenPostgres(target pgTarget) func(ctx context.Context, s *Store, l Commi
 		if prefer, ok := conn.(preferConnector); ok {
 			conn = prefer.resolve(ctx)
 		}
+		// Other replicas may hear even when this one cannot.
+		n := newNotifier()
+		s.notifier.Store(n)
+		defer s.notifier.Store(nil)
+		var sending sync.WaitGroup
+		defer sending.Wait()
+		sendCtx, stopSending := context.WithCancel(ctx)
+		defer stopSending()
+		sending.Go(func() {
+			n.run(sendCtx, func(ctx context.Context, payload string) error {
+				ctx, cancel := context.WithTimeout(ctx, s.cfg.StatementTimeout)
+				defer cancel()
+				_, err := s.writer.ExecContext(ctx, "SELECT pg_notify(?, ?)", changesChannel, payload)
+				return err
+			})
+		})
+
 		sqldb := sql.OpenDB(conn)
 		defer sqldb.Close()
 		sqldb.SetMaxOpenConns(2) // the session check's two, then the listener's one
@@ -195,10 +214,9 @@ func (p *pgListener) run(ctx context.Context) {
 				p.heard(log)
 			}
 		default:
-			pos, user, ok := strings.Cut(payload, " ")
-			if n, err := strconv.ParseInt(pos, 10, 64); ok && err == nil {
-				p.l.Committed(user, n)
-			}
+			parsePayload(payload, func(user string, pos int64) {
+				p.l.Committed(tasks.Commit{UserID: user, Position: pos})
+			})
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 type heard struct {
 	mu        sync.Mutex
 	positions map[string]int64
+	changes   []tasks.Commit // this process's, with their changes
 	missed    int
 	changed   chan struct{} // a receive after each call
 }
@@ -24,9 +25,12 @@ func newHeard() *heard {
 	return &heard{positions: map[string]int64{}, changed: make(chan struct{}, 1000)}
 }
 
-func (h *heard) Committed(user string, pos int64) {
+func (h *heard) Committed(c tasks.Commit) {
 	h.mu.Lock()
-	h.positions[user] = max(h.positions[user], pos)
+	h.positions[c.UserID] = max(h.positions[c.UserID], c.Position)
+	if c.Change != nil {
+		h.changes = append(h.changes, c)
+	}
 	h.mu.Unlock()
 	h.changed <- struct{}{}
 }
@@ -83,6 +87,26 @@ func TestListenHearsOwnCommits(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.waitFor(t, "the delete", 5*time.Second, func(h *heard) bool { return h.positions[user] >= 3 })
+			// Each with its change and a cursor just after it.
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if len(h.changes) != 3 {
+				t.Fatalf("%d commits with changes, want 3", len(h.changes))
+			}
+			// After each cursor comes what followed it: the task's latest
+			// state, its deletion, until the last.
+			for i, c := range h.changes {
+				page := mustChanges(t, s, user, c.Cursor, 0)
+				if c.Position != int64(i+1) || page.Position != 3 || len(page.Changes) != []int{1, 1, 0}[i] {
+					t.Errorf("commit %d: %+v; the changes after its cursor: %+v", i, c, page)
+				}
+			}
+			if c := h.changes[2]; c.Change.DeletedID != task.ID || c.Change.Task != nil {
+				t.Errorf("the delete's change: %+v", c.Change)
+			}
+			if c := h.changes[1]; c.Change.Task == nil || !c.Change.Task.Completed {
+				t.Errorf("the update's change: %+v", c.Change)
+			}
 		})
 	}
 }
@@ -100,6 +124,7 @@ func TestListenHearsOtherReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	writing := mustOpen(t, Config{URL: url})
+	mustListen(t, writing) // a replica announces its commits while it listens
 	h := mustListen(t, listening)
 	user := newUser()
 	mustHearCreate(t, h, writing, user)
@@ -111,7 +136,7 @@ func TestListenHearsOtherReplicas(t *testing.T) {
 	h.mu.Unlock()
 	var killed int
 	if err := writing.writer.QueryRowContext(testContext(t),
-		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()").Scan(&killed); err != nil || killed != 1 {
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()").Scan(&killed); err != nil || killed != 2 {
 		t.Fatalf("terminated %d listening connections: %v", killed, err)
 	}
 	h.waitFor(t, "the lost connection", 10*time.Second, func(h *heard) bool { return h.missed > missed })

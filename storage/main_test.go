@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -32,6 +33,9 @@ func pgBackends() []backend { return backends[:2] }
 // mustOpen opens a store on url and closes it when the test ends.
 func mustOpen(tb testing.TB, cfg Config) *Store {
 	tb.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	s, err := Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)

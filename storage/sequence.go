@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/uptrace/bun"
+
+	"github.com/example/tasks"
 )
 
 // Every write to a user's tasks takes the next number of the user's change
@@ -31,20 +33,43 @@ func nextSeq(ctx context.Context, tx bun.Tx, userID string) (int64, error) {
 
 // CommitListener hears of commits to users' tasks: see Store.Listen.
 type CommitListener interface {
-	// Committed says that position is now the number of userID's latest
-	// change. Calls may repeat, arrive out of order or be missed; a
-	// listener only wakes whoever reads the changes from the store.
-	Committed(userID string, position int64)
-	// Missed says that commits may have gone unannounced (the database's
-	// notifications were interrupted, or cannot be had): whoever waits for
-	// changes should look for them.
+	// Committed says that userID's tasks changed up to c.Position (with
+	// the change itself when the commit was this process's). Calls may
+	// repeat, arrive out of order or be missed; a listener only wakes
+	// whoever reads the changes from the store.
+	Committed(c tasks.Commit)
+	// Missed says that commits may have gone unannounced (notifications
+	// were interrupted, or cannot be had): whoever waits for changes should
+	// look for them.
 	Missed()
 }
 
-// committed announces a write of this process that committed, at once:
-// other replicas hear of it through the database (see Listen).
-func (s *Store) committed(userID string, seq int64) {
-	if l := s.listener.Load(); l != nil {
-		(*l).Committed(userID, seq)
+// committed announces a write of this process once it has committed: at
+// once to this process's listener, with the change, and to other
+// replicas through the database (see Listen).
+func (s *Store) committed(userID string, seq int64, change tasks.TaskChange) {
+	l := s.listener.Load()
+	if l == nil {
+		return
 	}
+	c := tasks.Commit{UserID: userID, Position: seq}
+	if cursor := s.cursorAt(userID, seq); cursor != "" {
+		c.Change, c.Cursor = &change, cursor
+	}
+	(*l).Committed(c)
+	if n := s.notifier.Load(); n != nil {
+		n.add(userID, seq)
+	}
+}
+
+// cursorAt is the cursor that covers userID's changes up to pos, or "" if
+// the key to seal it is not loaded yet.
+func (s *Store) cursorAt(userID string, pos int64) string {
+	s.keyMu.Lock()
+	key := pageKey(s.key)
+	s.keyMu.Unlock()
+	if key == nil {
+		return ""
+	}
+	return key.sealCursor(userID, changeCursor{pos: pos})
 }

@@ -32,6 +32,8 @@ type Store struct {
 
 	// listener hears of this process's commits (see Listen).
 	listener atomic.Pointer[CommitListener]
+	// notifier, while Listen runs on PostgreSQL, tells other replicas.
+	notifier atomic.Pointer[notifier]
 	// notifications, when not nil, hears of other processes' commits until
 	// ctx ends.
 	notifications func(ctx context.Context, l CommitListener)

@@ -39,8 +39,9 @@ func (s *Store) CreateTask(ctx context.Context, userID string, nt tasks.NewTask)
 	}
 	if len(seqs) == 1 {
 		row.ChangeSeq = seqs[0]
-		s.committed(userID, row.ChangeSeq)
-		return row.task(), nil
+		t := row.task()
+		s.committed(userID, row.ChangeSeq, tasks.TaskChange{Task: &t})
+		return t, nil
 	}
 	// Not stored: a create with the same request id came first, or deleted
 	// what it created. (The number it took is left unused.)
@@ -103,10 +104,11 @@ func (s *Store) createAgain(ctx context.Context, row *taskRow) (tasks.Task, erro
 	if err != nil {
 		return tasks.Task{}, err
 	}
+	t := out.task()
 	if seq != 0 {
-		s.committed(out.UserID, seq)
+		s.committed(out.UserID, seq, tasks.TaskChange{Task: &t})
 	}
-	return out.task(), nil
+	return t, nil
 }
 
 // newRow makes the row of a normalized new task, without its times.
@@ -215,10 +217,11 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id string, p tasks.TaskP
 	if err != nil {
 		return tasks.Task{}, err
 	}
+	t := out.task()
 	if out.ChangeSeq != changedFrom {
-		s.committed(userID, out.ChangeSeq)
+		s.committed(userID, out.ChangeSeq, tasks.TaskChange{Task: &t})
 	}
-	return out.task(), nil
+	return t, nil
 }
 
 // DeleteTask removes one of the user's tasks; with an etag, only while it
@@ -275,7 +278,7 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) err
 		return tasks.ErrNotFound()
 	})
 	if err == nil {
-		s.committed(userID, seq)
+		s.committed(userID, seq, tasks.TaskChange{DeletedID: id})
 	}
 	return err
 }

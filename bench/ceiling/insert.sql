@@ -1,8 +1,8 @@
 -- CreateTask: what storage.(*Store).CreateTask sends, one simple-query
 -- message (an implicit transaction): the statement timeout, the next number
--- of the user's change sequence (its row's trigger NOTIFYs the number on
--- commit) and the insert, which takes that number unless a remembered
--- deletion holds the request id. The id and request id are random rather
+-- of the user's change sequence and the insert, which takes that number
+-- unless a remembered deletion holds the request id. (The NOTIFY that tells
+-- other replicas comes after, batched, from another connection.) The id and request id are random rather
 -- than UUIDv7 (pgbench has no clock), and the times are fixed literals.
 \set u random(0, :users - 1)
 \set a random(10000000, 99999999)

@@ -1,6 +1,6 @@
 -- The insert alone, in one message with the statement timeout: what
 -- CreateTask's insert costs without the change sequence (no users row to
--- bump, no NOTIFY, no tombstone check). Not what the store sends since
+-- bump, no tombstone check). Not what the store sends since
 -- sync: the difference from `insert` is what sync adds to a create. The
 -- change number is random (unique per user), as pgbench has no sequence.
 \set u random(0, :users - 1)

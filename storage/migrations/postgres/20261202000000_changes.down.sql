@@ -1,7 +1,3 @@
-DROP TRIGGER users_notify_change ON users;
---bun:split
-DROP FUNCTION tasks_notify_change();
---bun:split
 DROP TABLE task_tombstones;
 --bun:split
 DROP INDEX tasks_user_change_seq_idx;

@@ -43,20 +43,3 @@ CREATE UNIQUE INDEX task_tombstones_user_change_seq_idx ON task_tombstones (user
 CREATE UNIQUE INDEX task_tombstones_user_request_id_idx ON task_tombstones (user_id, request_id) WHERE request_id IS NOT NULL;
 --bun:split
 CREATE INDEX task_tombstones_delete_time_idx ON task_tombstones (delete_time);
---bun:split
-
--- Each new number is announced to every replica listening on the channel
--- tasks_changes, when (and only if) its transaction commits: "<number>
--- <user id>". A notification is only a wake-up; watchers read what changed
--- from the tables.
-CREATE FUNCTION tasks_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' OR NEW.change_seq <> OLD.change_seq THEN
-        PERFORM pg_notify('tasks_changes', NEW.change_seq || ' ' || NEW.user_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
---bun:split
-CREATE TRIGGER users_notify_change AFTER INSERT OR UPDATE OF change_seq ON users
-    FOR EACH ROW EXECUTE FUNCTION tasks_notify_change();
