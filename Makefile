@@ -83,7 +83,8 @@ test-app: deps
 
 ## bench: a short load test on loopback (throwaway PostgreSQL, a freshly
 ## built server, the pgbench ceiling, h2load), written into BENCHMARKS.md.
-## About five minutes; needs pgbench and h2load (apt-get install
+## About eight minutes (BENCH_WATCH=0 skips the watch scenario, three and a
+## half of them); needs pgbench and h2load (apt-get install
 ## postgresql-client nghttp2-client). Not part of test.
 bench:
 	bench/run.sh
