@@ -67,23 +67,8 @@ func (h *taskService) WatchTasks(ctx context.Context, req *tasksv1.WatchTasksReq
 			}
 			heartbeat.Reset(h.watch.Heartbeat)
 		case <-w.wake:
-			direct, read := w.next()
-			if direct != nil {
-				// Seen before it is sent, as reads are: the next change
-				// may be announced the moment the client has this one.
-				w.seen(direct.Position)
-				msg := &tasksv1.WatchTasksResponse{Changes: changesToProto([]tasks.TaskChange{*direct.Change}), Cursor: direct.Cursor}
-				if err := stream.Send(msg); err != nil {
-					return err
-				}
-				cursor = direct.Cursor
-				heartbeat.Reset(h.watch.Heartbeat)
-			}
-			if !read {
-				continue
-			}
 			var sent bool
-			if cursor, sent, err = h.sendChanges(ctx, stream, w, cursor, false); err != nil {
+			if cursor, sent, err = h.deliver(ctx, stream, w, cursor); err != nil {
 				return err
 			}
 			if sent {
@@ -91,6 +76,30 @@ func (h *taskService) WatchTasks(ctx context.Context, req *tasksv1.WatchTasksReq
 			}
 		}
 	}
+}
+
+// deliver sends what a wake-up brought: the change handed over by the
+// hub, as is, and then, when there is more, what a read finds after the
+// cursor. It returns the cursor after what it sent, and whether it sent
+// anything.
+func (h *taskService) deliver(ctx context.Context, stream *connect.ServerStream[tasksv1.WatchTasksResponse], w *watch, cursor string) (string, bool, error) {
+	direct, read := w.next()
+	sent := false
+	if direct != nil {
+		// Seen before it is sent, as reads are: the next change may be
+		// announced the moment the client has this one.
+		w.seen(direct.Position)
+		msg := &tasksv1.WatchTasksResponse{Changes: changesToProto([]tasks.TaskChange{*direct.Change}), Cursor: direct.Cursor}
+		if err := stream.Send(msg); err != nil {
+			return cursor, false, err
+		}
+		cursor, sent = direct.Cursor, true
+	}
+	if !read {
+		return cursor, sent, nil
+	}
+	cursor, more, err := h.sendChanges(ctx, stream, w, cursor, false)
+	return cursor, sent || more, err
 }
 
 // sendChanges sends the changes after cursor, a message per watchBatch,
