@@ -30,15 +30,9 @@ type ChangeQuery struct {
 // Normalize checks q and fills in the default page size. A negative page
 // size is Invalid; the cursor is the store's to check.
 func (q ChangeQuery) Normalize() (ChangeQuery, error) {
-	switch {
-	case q.PageSize < 0:
-		return q, FieldErrorf("page_size", "page_size must not be negative")
-	case q.PageSize == 0:
-		q.PageSize = DefaultChangePageSize
-	case q.PageSize > MaxChangePageSize:
-		q.PageSize = MaxChangePageSize
-	}
-	return q, nil
+	var err error
+	q.PageSize, err = pageSize(q.PageSize, DefaultChangePageSize, MaxChangePageSize)
+	return q, err
 }
 
 // ChangePage is one page of changes, oldest first. Applying the pages in

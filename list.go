@@ -47,13 +47,9 @@ type ListQuery struct {
 // outside its range is an Invalid error naming the field. The page token
 // is the store's to check.
 func (q ListQuery) Normalize() (ListQuery, error) {
-	switch {
-	case q.PageSize < 0:
-		return q, FieldErrorf("page_size", "page_size must not be negative")
-	case q.PageSize == 0:
-		q.PageSize = DefaultPageSize
-	case q.PageSize > MaxPageSize:
-		q.PageSize = MaxPageSize
+	var err error
+	if q.PageSize, err = pageSize(q.PageSize, DefaultPageSize, MaxPageSize); err != nil {
+		return q, err
 	}
 	if q.Order == OrderUnspecified {
 		q.Order = OrderCreateTimeDesc

@@ -42,3 +42,15 @@ func TestListQueryNormalize(t *testing.T) {
 		})
 	}
 }
+
+func TestChangeQueryNormalize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ size, want int }{{0, DefaultChangePageSize}, {7, 7}, {MaxChangePageSize + 1, MaxChangePageSize}} {
+		q, err := ChangeQuery{PageSize: tc.size}.Normalize()
+		if err != nil || q.PageSize != tc.want {
+			t.Errorf("page size %d: %d, %v; want %d", tc.size, q.PageSize, err, tc.want)
+		}
+	}
+	_, err := ChangeQuery{PageSize: -1}.Normalize()
+	wantFieldError(t, err, "page_size")
+}

@@ -41,6 +41,18 @@ func checkPriority(field string, p Priority) error {
 	return nil
 }
 
+// pageSize is the page size asked for n: def for 0, at most largest; a
+// negative one is Invalid.
+func pageSize(n, def, largest int) (int, error) {
+	switch {
+	case n < 0:
+		return n, FieldErrorf("page_size", "page_size must not be negative")
+	case n == 0:
+		return def, nil
+	}
+	return min(n, largest), nil
+}
+
 // normalizeTags returns tags as they are stored: lower-cased, in the order
 // given. Two tags that are equal once lower-cased are an Invalid error: the
 // caller almost certainly meant one tag, and silently dropping one would
