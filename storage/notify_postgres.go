@@ -5,10 +5,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxPayload keeps a NOTIFY payload under PostgreSQL's limit of 8000 bytes.
 const maxPayload = 7900
+
+// notifyGather is how long the notifier lets commits gather before it
+// sends them: under load one NOTIFY then carries many (each is a statement
+// and a commit of its own), for a few milliseconds more on the way to
+// other replicas.
+const notifyGather = 5 * time.Millisecond
 
 // notifier tells other replicas of this process's commits: NOTIFYs on
 // changesChannel, sent after the commits by one goroutine, each carrying
@@ -40,8 +47,7 @@ func (n *notifier) add(userID string, pos int64) {
 	}
 }
 
-// run sends what is queued until ctx ends. While one batch is on its way
-// the next gathers, so under load a NOTIFY carries many commits.
+// run sends what is queued until ctx ends, a batch at a time.
 func (n *notifier) run(ctx context.Context, send func(ctx context.Context, payload string) error) {
 	for {
 		select {
@@ -49,6 +55,7 @@ func (n *notifier) run(ctx context.Context, send func(ctx context.Context, paylo
 			return
 		case <-n.wake:
 		}
+		sleep(ctx, notifyGather)
 		n.mu.Lock()
 		batch := n.pending
 		n.pending = make(map[string]int64, len(batch))
