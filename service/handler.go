@@ -15,7 +15,6 @@ import (
 type taskService struct {
 	store   tasks.TaskStore
 	watches *WatchHub // nil: WatchTasks is not served
-	watch   WatchConfig
 }
 
 var _ tasksv1connect.TaskServiceHandler = (*taskService)(nil)

@@ -26,9 +26,6 @@ func (h *taskService) WatchTasks(ctx context.Context, req *tasksv1.WatchTasksReq
 	if h.watches == nil {
 		return connect.NewError(connect.CodeUnimplemented, nil)
 	}
-	if err := tasks.CheckUserID(user.ID); err != nil {
-		return err
-	}
 	// Registered before the first read, so that no change committed after
 	// that read goes unannounced.
 	w, err := h.watches.open(user.ID)
@@ -41,9 +38,9 @@ func (h *taskService) WatchTasks(ctx context.Context, req *tasksv1.WatchTasksReq
 	if err != nil {
 		return err
 	}
-	heartbeat := time.NewTimer(h.watch.Heartbeat)
+	heartbeat := time.NewTimer(h.watches.cfg.Heartbeat)
 	defer heartbeat.Stop()
-	longest := time.NewTimer(h.watch.MaxDuration)
+	longest := time.NewTimer(h.watches.cfg.MaxDuration)
 	defer longest.Stop()
 	var expired <-chan time.Time
 	if !user.Expires.IsZero() {
@@ -65,14 +62,14 @@ func (h *taskService) WatchTasks(ctx context.Context, req *tasksv1.WatchTasksReq
 			if err := stream.Send(&tasksv1.WatchTasksResponse{Cursor: cursor}); err != nil {
 				return err
 			}
-			heartbeat.Reset(h.watch.Heartbeat)
+			heartbeat.Reset(h.watches.cfg.Heartbeat)
 		case <-w.wake:
 			var sent bool
 			if cursor, sent, err = h.deliver(ctx, stream, w, cursor); err != nil {
 				return err
 			}
 			if sent {
-				heartbeat.Reset(h.watch.Heartbeat)
+				heartbeat.Reset(h.watches.cfg.Heartbeat)
 			}
 		}
 	}

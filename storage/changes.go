@@ -53,10 +53,13 @@ type changeRow struct {
 }
 
 // changesSQL selects, in one statement and so from one snapshot, up to ?2
-// of user ?0's live tasks changed after ?1, up to ?2 deletions after ?3
-// (omitted in a full sync), and the user's sequence. Each part is a range
-// scan of one user's rows on a (user_id, change_seq) index.
-func changesSQL(withDeletions bool) string {
+// of user ?0's live tasks changed after ?1, up to ?2 deletions after ?3,
+// and the user's sequence. Each part is a range scan of one user's rows on
+// a (user_id, change_seq) index. fullSyncSQL is the same without the
+// deletions, which a full sync has none of.
+var changesSQL, fullSyncSQL = changesQuery(true), changesQuery(false)
+
+func changesQuery(withDeletions bool) string {
 	const nulls = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 	q := "SELECT a.* FROM (SELECT 't' AS kind, t.id, t.title, t.description, t.completed, t.priority, t.tags, " +
 		"t.due_time, t.create_time, t.update_time, t.complete_time, t.version, t.change_seq " +
@@ -91,7 +94,11 @@ func (s *Store) ListTaskChanges(ctx context.Context, userID string, q tasks.Chan
 		}
 	}
 	var rows []changeRow
-	stmt := s.reader.NewRaw(changesSQL(!full), userID, after.pos, q.PageSize+1, max(after.pos, after.floor))
+	query := changesSQL
+	if full {
+		query = fullSyncSQL
+	}
+	stmt := s.reader.NewRaw(query, userID, after.pos, q.PageSize+1, max(after.pos, after.floor))
 	if err := s.query(ctx, stmt, &rows); err != nil {
 		return tasks.ChangePage{}, err
 	}

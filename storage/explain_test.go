@@ -118,8 +118,8 @@ func TestExplain(t *testing.T) {
 			t.Fatal(err)
 		}
 		queries = append(queries,
-			query{fmt.Sprintf("%s: changes, a full sync", user), s.reader.NewRaw(changesSQL(false), user, 0, 101, 0).String()},
-			query{fmt.Sprintf("%s: changes after a cursor", user), s.reader.NewRaw(changesSQL(true), user, mid, 101, mid).String()},
+			query{fmt.Sprintf("%s: changes, a full sync", user), s.reader.NewRaw(fullSyncSQL, user, 0, 101, 0).String()},
+			query{fmt.Sprintf("%s: changes after a cursor", user), s.reader.NewRaw(changesSQL, user, mid, 101, mid).String()},
 		)
 	}
 	queries = append(queries, query{"change positions of watched users", s.reader.NewSelect().TableExpr("users AS u").

@@ -43,12 +43,13 @@ type pgListener struct {
 	db *sql.DB // the listen URL's pool
 	ln *pgdriver.Listener
 
-	hearing bool      // the last probe came back
-	warned  bool      // the failure to hear was logged
-	probe   string    // the probe on its way, if any
-	sentAt  time.Time // when it was sent
-	due     time.Time // when the next probe is due
-	polled  time.Time // when l.Missed was last called for want of hearing
+	listening bool      // LISTEN was sent once
+	hearing   bool      // the last probe came back
+	warned    bool      // the failure to hear was logged
+	probe     string    // the probe on its way, if any
+	sentAt    time.Time // when it was sent
+	due       time.Time // when the next probe is due
+	polled    time.Time // when l.Missed was last called for want of hearing
 }
 
 // listenPostgres runs the listener on a connection of target until ctx
@@ -221,14 +222,18 @@ func (p *pgListener) run(ctx context.Context) {
 	}
 }
 
-// sendProbe LISTENs (again, if the connection was replaced) and NOTIFYs a
-// new probe through the store's pool.
+// sendProbe LISTENs, the first time (the listener LISTENs again by itself
+// on every new connection), and NOTIFYs a new probe through the store's
+// pool.
 func (p *pgListener) sendProbe(ctx context.Context, now time.Time) {
 	p.due = now.Add(probeEvery)
-	if err := p.ln.Listen(ctx, changesChannel); err != nil {
-		p.deaf(now, err)
-		p.due = now.Add(probeTimeout)
-		return
+	if !p.listening {
+		if err := p.ln.Listen(ctx, changesChannel); err != nil {
+			p.deaf(now, err)
+			p.due = now.Add(probeTimeout)
+			return
+		}
+		p.listening = true
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])

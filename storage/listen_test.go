@@ -134,9 +134,20 @@ func TestListenHearsOtherReplicas(t *testing.T) {
 	h.mu.Lock()
 	missed := h.missed
 	h.mu.Unlock()
+	const listeners = "FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		err := writing.writer.QueryRowContext(testContext(t), "SELECT count(*) "+listeners).Scan(&n)
+		if err == nil && n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d listening connections, want both replicas' (%v)", n, err)
+		}
+	}
 	var killed int
 	if err := writing.writer.QueryRowContext(testContext(t),
-		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()").Scan(&killed); err != nil || killed != 2 {
+		"SELECT count(pg_terminate_backend(pid)) "+listeners).Scan(&killed); err != nil || killed != 2 {
 		t.Fatalf("terminated %d listening connections: %v", killed, err)
 	}
 	h.waitFor(t, "the lost connection", 10*time.Second, func(h *heard) bool { return h.missed > missed })
