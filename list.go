@@ -39,6 +39,9 @@ type ListQuery struct {
 	Order     TaskOrder
 	PageSize  int    // 0 means DefaultPageSize; above MaxPageSize means MaxPageSize
 	PageToken string // from TaskPage.NextPageToken; empty for the first page
+	// IncludeTotal asks for TaskPage.TotalSize, which costs a count of
+	// every matching task.
+	IncludeTotal bool
 }
 
 // Normalize checks q and returns it with its defaults filled in (the page
@@ -85,5 +88,5 @@ func (q ListQuery) Normalize() (ListQuery, error) {
 type TaskPage struct {
 	Tasks         []Task
 	NextPageToken string // empty on the last page
-	TotalSize     int    // tasks matching the filter across all pages
+	TotalSize     int    // tasks matching the filter across all pages; 0 unless IncludeTotal
 }

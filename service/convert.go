@@ -120,8 +120,9 @@ func listQueryFromProto(req *tasksv1.ListTasksRequest) (tasks.ListQuery, error) 
 			DueBefore: before,
 			DueAfter:  after,
 		},
-		Order:     tasks.TaskOrder(req.GetOrderBy()),
-		PageSize:  int(req.GetPageSize()),
-		PageToken: req.GetPageToken(),
+		Order:        tasks.TaskOrder(req.GetOrderBy()),
+		PageSize:     int(req.GetPageSize()),
+		PageToken:    req.GetPageToken(),
+		IncludeTotal: req.GetIncludeTotalSize(),
 	}, nil
 }

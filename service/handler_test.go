@@ -92,9 +92,13 @@ func TestTaskLifecycle(t *testing.T) {
 		})
 		mustEqualTask(t, mustGetTask(t, c, created.GetId()), created)
 		mustEqualTask(t, mustGetTask(t, c, strings.ToUpper(created.GetId())), created)
-		list := mustListTasks(t, c, &tasksv1.ListTasksRequest{})
+		list := mustListTasks(t, c, &tasksv1.ListTasksRequest{IncludeTotalSize: true})
 		if list.GetTotalSize() != 1 || len(list.GetTasks()) != 1 || list.GetNextPageToken() != "" {
 			t.Fatalf("list %v", list)
+		}
+		// Counted only when asked.
+		if n := mustListTasks(t, c, &tasksv1.ListTasksRequest{}).GetTotalSize(); n != 0 {
+			t.Fatalf("total_size %d without include_total_size", n)
 		}
 		mustEqualTask(t, list.GetTasks()[0], created)
 
@@ -139,7 +143,7 @@ func TestTaskLifecycle(t *testing.T) {
 		_, err = c.GetTask(ctx, &tasksv1.GetTaskRequest{Id: created.GetId()})
 		mustFailWith(t, err, connect.CodeNotFound, ReasonNotFound)
 		mustFailWith(t, mustDelete(c, created.GetId(), ""), connect.CodeNotFound, ReasonNotFound)
-		if list := mustListTasks(t, c, &tasksv1.ListTasksRequest{}); list.GetTotalSize() != 0 {
+		if list := mustListTasks(t, c, &tasksv1.ListTasksRequest{IncludeTotalSize: true}); list.GetTotalSize() != 0 {
 			t.Fatalf("list after delete: %v", list)
 		}
 	})
@@ -164,7 +168,7 @@ func TestIdempotentCreate(t *testing.T) {
 		if theirs.GetId() == first.GetId() || theirs.GetTitle() != "theirs" {
 			t.Fatalf("another user's request id collided: %v", theirs)
 		}
-		if n := mustListTasks(t, alice, &tasksv1.ListTasksRequest{}).GetTotalSize(); n != 1 {
+		if n := mustListTasks(t, alice, &tasksv1.ListTasksRequest{IncludeTotalSize: true}).GetTotalSize(); n != 1 {
 			t.Fatalf("alice has %d tasks, want 1", n)
 		}
 	})
@@ -209,7 +213,7 @@ func TestIsolation(t *testing.T) {
 				}
 			})
 		}
-		if n := mustListTasks(t, bob, &tasksv1.ListTasksRequest{}).GetTotalSize(); n != 0 {
+		if n := mustListTasks(t, bob, &tasksv1.ListTasksRequest{IncludeTotalSize: true}).GetTotalSize(); n != 0 {
 			t.Errorf("bob lists %d tasks", n)
 		}
 		mustEqualTask(t, mustGetTask(t, alice, task.GetId()), task)
@@ -254,12 +258,18 @@ func TestListTasks(t *testing.T) {
 		t.Run("pages", func(t *testing.T) {
 			t.Parallel()
 			var titles []string
-			req := &tasksv1.ListTasksRequest{PageSize: 2, OrderBy: tasksv1.TaskOrder_TASK_ORDER_TITLE_ASC}
+			// The total asked for on the first page only, as clients do.
+			req := &tasksv1.ListTasksRequest{PageSize: 2, OrderBy: tasksv1.TaskOrder_TASK_ORDER_TITLE_ASC, IncludeTotalSize: true}
 			for pages := 1; ; pages++ {
 				page := mustListTasks(t, c, req)
-				if page.GetTotalSize() != 5 || len(page.GetTasks()) > 2 {
+				wantTotal := int32(0)
+				if pages == 1 {
+					wantTotal = 5
+				}
+				if page.GetTotalSize() != wantTotal || len(page.GetTasks()) > 2 {
 					t.Fatalf("page %d: %v", pages, page)
 				}
+				req.IncludeTotalSize = false
 				for _, task := range page.GetTasks() {
 					titles = append(titles, task.GetTitle())
 				}
@@ -280,6 +290,7 @@ func TestListTasks(t *testing.T) {
 				t.Parallel()
 				req := proto.CloneOf(f.req)
 				req.OrderBy = tasksv1.TaskOrder_TASK_ORDER_TITLE_ASC
+				req.IncludeTotalSize = true
 				page := mustListTasks(t, c, req)
 				var titles []string
 				for _, task := range page.GetTasks() {

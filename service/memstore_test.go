@@ -222,7 +222,10 @@ func (s *memStore) ListTasks(ctx context.Context, userID string, q tasks.ListQue
 	}
 	s.mu.Unlock()
 	slices.SortFunc(all, func(a, b tasks.Task) int { return memCompare(q.Order, a, b) })
-	page := tasks.TaskPage{TotalSize: len(all)}
+	var page tasks.TaskPage
+	if q.IncludeTotal {
+		page.TotalSize = len(all)
+	}
 	end := min(offset+q.PageSize, len(all))
 	if offset < end {
 		page.Tasks = all[offset:end]

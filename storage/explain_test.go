@@ -81,7 +81,7 @@ func TestExplain(t *testing.T) {
 				if after != nil {
 					name = fmt.Sprintf("%s: order %s, a later page", user, orderName(o))
 				}
-				queries = append(queries, query{name, s.pageQuery(s.reader, new([]listRow), user, listFilter{}, ord, after, 51).String()})
+				queries = append(queries, query{name, s.pageQuery(s.reader, new([]listRow), user, listFilter{}, ord, after, 51, false).String()})
 			}
 		}
 		ord, _ := s.order(tasks.OrderCreateTimeDesc)
@@ -105,7 +105,7 @@ func TestExplain(t *testing.T) {
 			lf := filterOf(lq.Filter)
 			if f.name != "no filter" {
 				queries = append(queries, query{fmt.Sprintf("%s: %s, order CREATE_TIME_DESC", user, f.name),
-					s.pageQuery(s.reader, new([]listRow), user, lf, ord, nil, 51).String()})
+					s.pageQuery(s.reader, new([]listRow), user, lf, ord, nil, 51, false).String()})
 			}
 			queries = append(queries, query{fmt.Sprintf("%s: total_size, %s", user, f.name), s.countQuery(s.reader, user, lf).String()})
 		}

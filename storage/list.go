@@ -154,13 +154,14 @@ type listRow struct {
 
 // pageQuery selects up to limit of the user's tasks matching f in order o,
 // after the cursor when there is one: keyset pagination, so a page deep in
-// the list costs what the first does. Each row carries the count of all
-// matching tasks (an uncorrelated subquery, computed once), so a page and
-// its total_size come from one statement and one snapshot.
-func (s *Store) pageQuery(db bun.IDB, rows *[]listRow, userID string, f listFilter, o order, after *cursor, limit int) *bun.SelectQuery {
-	q := s.where(db.NewSelect().Model(rows), userID, f).
-		ColumnExpr("t.*").
-		ColumnExpr("(?) AS total", s.countQuery(db, userID, f))
+// the list costs what the first does. With total, each row carries the
+// count of all matching tasks (an uncorrelated subquery, computed once), so
+// a page and its total_size come from one statement and one snapshot.
+func (s *Store) pageQuery(db bun.IDB, rows *[]listRow, userID string, f listFilter, o order, after *cursor, limit int, total bool) *bun.SelectQuery {
+	q := s.where(db.NewSelect().Model(rows), userID, f).ColumnExpr("t.*")
+	if total {
+		q = q.ColumnExpr("(?) AS total", s.countQuery(db, userID, f))
+	}
 	if after != nil {
 		q = q.Where(o.keyset, o.after(*after)...)
 	}
@@ -204,11 +205,12 @@ func (s *Store) ListTasks(ctx context.Context, userID string, lq tasks.ListQuery
 	}
 	size := lq.PageSize
 	var rows []listRow
-	if err := s.query(ctx, s.pageQuery(s.reader, &rows, userID, f, o, after, size+1), &rows); err != nil {
+	if err := s.query(ctx, s.pageQuery(s.reader, &rows, userID, f, o, after, size+1, lq.IncludeTotal), &rows); err != nil {
 		return tasks.TaskPage{}, err
 	}
 	var page tasks.TaskPage
 	switch {
+	case !lq.IncludeTotal:
 	case len(rows) > 0:
 		page.TotalSize = rows[0].Total
 	case after != nil:

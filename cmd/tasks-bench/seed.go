@@ -123,7 +123,7 @@ func seed(ctx context.Context, p *pool, id *identity, c seedConfig) (*population
 	g.do(func(ctx context.Context) error {
 		defer close(work)
 		for _, j := range jobs {
-			have, err := p.client(0).ListTasks(withToken(ctx, j.u.token), &tasksv1.ListTasksRequest{PageSize: 1})
+			have, err := p.client(0).ListTasks(withToken(ctx, j.u.token), &tasksv1.ListTasksRequest{PageSize: 1, IncludeTotalSize: true})
 			if err != nil {
 				return fmt.Errorf("seeding %s: %w", j.u.id, err)
 			}

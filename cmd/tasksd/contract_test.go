@@ -174,7 +174,7 @@ func testList(t *testing.T, c taskAPI) {
 	}
 	// Walk every page of two, newest first.
 	var seen []string
-	req := &tasksv1.ListTasksRequest{PageSize: 2, Tag: "BATCH"}
+	req := &tasksv1.ListTasksRequest{PageSize: 2, Tag: "BATCH", IncludeTotalSize: true}
 	for pages := 0; ; pages++ {
 		if pages > 10 {
 			t.Fatal("paging does not end")
@@ -200,7 +200,7 @@ func testList(t *testing.T, c taskAPI) {
 	}
 
 	// A filter narrows the list and the total.
-	resp, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{Tag: "even", OrderBy: tasksv1.TaskOrder_TASK_ORDER_TITLE_ASC})
+	resp, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{Tag: "even", OrderBy: tasksv1.TaskOrder_TASK_ORDER_TITLE_ASC, IncludeTotalSize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func testIsolation(t *testing.T, alice, bob taskAPI) {
 	mustFail(t, err, connect.CodeNotFound, "NOT_FOUND")
 	_, err = bob.DeleteTask(ctx, &tasksv1.DeleteTaskRequest{Id: secret.GetId()})
 	mustFail(t, err, connect.CodeNotFound, "NOT_FOUND")
-	resp, err := bob.ListTasks(ctx, &tasksv1.ListTasksRequest{Query: "secret"})
+	resp, err := bob.ListTasks(ctx, &tasksv1.ListTasksRequest{Query: "secret", IncludeTotalSize: true})
 	if err != nil {
 		t.Fatal(err)
 	}

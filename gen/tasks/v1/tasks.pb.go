@@ -579,9 +579,12 @@ type ListTasksRequest struct {
 	// match.
 	DueAfter *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_after,json=dueAfter,proto3" json:"due_after,omitempty"`
 	// The order of the results; TASK_ORDER_UNSPECIFIED means newest first.
-	OrderBy       TaskOrder `protobuf:"varint,9,opt,name=order_by,json=orderBy,proto3,enum=tasks.v1.TaskOrder" json:"order_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OrderBy TaskOrder `protobuf:"varint,9,opt,name=order_by,json=orderBy,proto3,enum=tasks.v1.TaskOrder" json:"order_by,omitempty"`
+	// Fill `total_size` in the response. Counting costs as much as the page
+	// itself, so ask once, on the first page.
+	IncludeTotalSize bool `protobuf:"varint,10,opt,name=include_total_size,json=includeTotalSize,proto3" json:"include_total_size,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ListTasksRequest) Reset() {
@@ -677,6 +680,13 @@ func (x *ListTasksRequest) GetOrderBy() TaskOrder {
 	return TaskOrder_TASK_ORDER_UNSPECIFIED
 }
 
+func (x *ListTasksRequest) GetIncludeTotalSize() bool {
+	if x != nil {
+		return x.IncludeTotalSize
+	}
+	return false
+}
+
 // ListTasksResponse is one page of tasks.
 type ListTasksResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -684,7 +694,8 @@ type ListTasksResponse struct {
 	Tasks []*Task `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
 	// Pass this as `page_token` to get the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	// How many tasks match the filters across all pages.
+	// How many tasks match the filters across all pages, when the request
+	// set `include_total_size`; otherwise 0.
 	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1398,7 +1409,7 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\x0eGetTaskRequest\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\xb0\x01\x01R\x02id\"5\n" +
 	"\x0fGetTaskResponse\x12\"\n" +
-	"\x04task\x18\x01 \x01(\v2\x0e.tasks.v1.TaskR\x04task\"\xc4\x03\n" +
+	"\x04task\x18\x01 \x01(\v2\x0e.tasks.v1.TaskR\x04task\"\xf2\x03\n" +
 	"\x10ListTasksRequest\x12$\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -1410,7 +1421,9 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\n" +
 	"due_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tdueBefore\x127\n" +
 	"\tdue_after\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bdueAfter\x128\n" +
-	"\border_by\x18\t \x01(\x0e2\x13.tasks.v1.TaskOrderB\b\xbaH\x05\x82\x01\x02\x10\x01R\aorderByB\f\n" +
+	"\border_by\x18\t \x01(\x0e2\x13.tasks.v1.TaskOrderB\b\xbaH\x05\x82\x01\x02\x10\x01R\aorderBy\x12,\n" +
+	"\x12include_total_size\x18\n" +
+	" \x01(\bR\x10includeTotalSizeB\f\n" +
 	"\n" +
 	"_completed\"\x80\x01\n" +
 	"\x11ListTasksResponse\x12$\n" +
