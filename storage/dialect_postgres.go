@@ -51,14 +51,21 @@ const migrationLockKey int64 = 0x7461736b73_6d6967 // "tasksmig"
 
 // beginMigration takes a transaction-level advisory lock: a session-level
 // one would not do, since through PgBouncer in transaction mode the session
-// is not ours between transactions.
+// is not ours between transactions. Once it has the lock (another replica
+// may hold it for a while), a migration waits at most migrationLockTimeout
+// for any other lock: DDL waiting for a table's lock behind a long query
+// would queue every call to that table behind itself.
 func (postgresDialect) beginMigration(timeout time.Duration) []string {
 	return []string{
 		"BEGIN",
 		fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds()),
 		fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		fmt.Sprintf("SET LOCAL lock_timeout = %d", migrationLockTimeout.Milliseconds()),
 	}
 }
+
+// migrationLockTimeout bounds a migration's wait for a table lock.
+const migrationLockTimeout = 5 * time.Second
 
 func (postgresDialect) txID(ctx context.Context, db bun.IDB) (int64, error) {
 	var id int64
