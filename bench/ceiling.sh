@@ -38,8 +38,9 @@ for s in $scripts; do
 	}
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/$s.out")
 	failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/$s.out")
-	# Column 3 of pgbench's log is each transaction's latency in µs.
-	cat "$work/$s".* 2>/dev/null | awk '{print $3}' | sort -n >"$work/lat"
+	# Column 3 of pgbench's log (NAME.PID, NAME.PID.THREAD) is each
+	# transaction's latency in µs.
+	cat "$work/$s".[0-9]* 2>/dev/null | awk '{print $3}' | sort -n >"$work/lat"
 	n=$(wc -l <"$work/lat")
 	pct() { awk -v n="$n" -v q="$1" 'NR == int((n - 1) * q) + 1 { printf "%.3f", $1 / 1000; exit }' "$work/lat"; }
 	mean=$(awk '{ s += $1 } END { printf "%.3f", s / NR / 1000 }' "$work/lat")
