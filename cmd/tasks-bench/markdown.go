@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,7 +15,10 @@ import (
 
 // CeilingResult is one line of bench/ceiling.sh's output.
 type CeilingResult struct {
-	Name      string  `json:"name"`
+	Name string `json:"name"`
+	// Mode is pgbench's -M: "simple" (the store's SQL today, and every
+	// line written before the field was) or "prepared".
+	Mode      string  `json:"mode"`
 	Clients   int     `json:"clients"`
 	DurationS float64 `json:"duration_s"`
 	TPS       float64 `json:"tps"`
@@ -66,6 +70,12 @@ func ceilingFor(scenario string) string {
 	return ""
 }
 
+// bestCeilings pairs each ceiling of the store's SQL with the cheapest SQL
+// for the same answer.
+var bestCeilings = []struct{ store, best string }{
+	{"get", "get-best"}, {"list", "list-best"}, {"insert", "insert-best"},
+}
+
 func (r report) ceiling(name string) (CeilingResult, bool) {
 	for _, c := range r.Ceiling {
 		if c.Name == name {
@@ -92,13 +102,16 @@ func (r report) markdown(w io.Writer) {
 		fmt.Fprintf(w, "```\n%s\n```\n\n", strings.TrimRight(r.Machine, "\n"))
 	}
 	if len(r.Ceiling) > 0 {
-		fmt.Fprintf(w, "#### Ceiling: pgbench, the store's statements, straight to PostgreSQL\n\n")
-		fmt.Fprintf(w, "| script | clients | tx/s | mean ms | p50 ms | p99 ms | p99.9 ms | failed |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(w, "#### Ceiling: pgbench straight to PostgreSQL, the store's statements and (`-best`) the cheapest SQL for the same answer\n\n")
+		fmt.Fprintf(w, "| script | mode | clients | tx/s | mean ms | p50 ms | p99 ms | p99.9 ms | failed |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range r.Ceiling {
-			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %d |\n",
-				c.Name, c.Clients, c.TPS, c.LatencyMS.Mean, c.LatencyMS.P50, c.LatencyMS.P99, c.LatencyMS.P999, c.Failed)
+			fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %d |\n",
+				c.Name, cmp.Or(c.Mode, "simple"), c.Clients, c.TPS, c.LatencyMS.Mean, c.LatencyMS.P50, c.LatencyMS.P99, c.LatencyMS.P999, c.Failed)
 		}
 		fmt.Fprintln(w)
+		if line := r.storeVsBest(); line != "" {
+			fmt.Fprintf(w, "%s\n\n", line)
+		}
 	}
 	if len(r.H2load) > 0 {
 		fmt.Fprintf(w, "#### h2load: the Connect protocol over h2c, one user's token\n\n")
@@ -144,6 +157,23 @@ func (r report) markdown(w io.Writer) {
 	if r.Watch != nil {
 		r.Watch.markdown(w)
 	}
+}
+
+// storeVsBest says how close the store's SQL comes to the cheapest SQL for
+// the same answer, or "" when the run has no pair of ceilings.
+func (r report) storeVsBest() string {
+	var parts []string
+	for _, p := range bestCeilings {
+		store, ok := r.ceiling(p.store)
+		best, found := r.ceiling(p.best)
+		if ok && found && best.TPS > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f (%.0f vs %.0f tx/s)", p.store, store.TPS/best.TPS, store.TPS, best.TPS))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "The store's SQL against the cheapest: " + strings.Join(parts, ", ") + "."
 }
 
 func writeRow(w io.Writer, a Result, ratio string) {
