@@ -3,7 +3,9 @@
 #
 # Starts a throwaway PostgreSQL, builds the server and the load tool from
 # this tree, then runs, one after the other on this machine:
-#   1. the ceiling: pgbench with the store's statements (bench/ceiling.sh);
+#   1. the ceilings (bench/ceiling.sh): pgbench with the store's statements,
+#      and with the cheapest SQL for the same answer (prepared, no count, a
+#      minimal schema for the insert);
 #   2. tasks-bench, closed loop: every scenario over every protocol, against
 #      a tasksd it starts (its RSS sampled throughout);
 #   3. h2load against that same server (bench/h2load.sh);
