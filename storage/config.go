@@ -32,9 +32,17 @@ type Config struct {
 	ConnMaxIdleTime time.Duration
 
 	// StatementTimeout bounds each statement on the server (PostgreSQL's
-	// statement_timeout, set per transaction) and how long SQLite waits
-	// for a lock (busy_timeout) and runs an operation. Default 5 seconds.
+	// statement_timeout, which MigrateUp makes the default of the store's
+	// role in its database) and how long SQLite waits for a lock
+	// (busy_timeout) and runs an operation. Default 5 seconds.
 	StatementTimeout time.Duration
+	// SimpleProtocol sends every PostgreSQL statement as text in the
+	// simple query protocol, each preceded by SET LOCAL statement_timeout,
+	// instead of preparing the hot ones once per connection: for
+	// PgBouncer before 1.21 in transaction mode, which cannot keep
+	// prepared statements (1.21+ can, with max_prepared_statements, as can
+	// Neon's pooler).
+	SimpleProtocol bool
 	// MigrationTimeout bounds a migration, including the wait for another
 	// replica's migration to finish. Default 1 minute.
 	MigrationTimeout time.Duration

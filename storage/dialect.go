@@ -19,10 +19,15 @@ type dialect interface {
 	name() string
 	// bound bounds one operation by timeout (or the caller's deadline, if
 	// sooner). It returns the context to run it with and, when the
-	// database enforces the bound itself, the statement that must open
+	// database needs to be told the bound, the statement that must open
 	// the operation's transaction (or precede its single statement in the
 	// same message); "" when there is none.
 	bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, string)
+	// setDefaults makes the database bound every new session of the
+	// store by timeout on its own, and reports whether that changed
+	// anything (see defaults_postgres.go); false, nil where it has no
+	// such settings.
+	setDefaults(ctx context.Context, db bun.IDB, timeout time.Duration) (bool, error)
 	// batches reports whether several statements of one transaction are
 	// best sent as one message (a server, where each round trip costs) or
 	// run one by one (in process; a message of several statements would
@@ -53,6 +58,10 @@ type dialect interface {
 	appendTime(b []byte, t time.Time) []byte
 	appendInfinity(b []byte) []byte
 	appendTags(gen schema.QueryGen, b []byte, tags []string) ([]byte, error)
+
+	// param is a value as the driver takes it as a statement's parameter
+	// (see params): dbTime, infinity and tagList in this database's form.
+	param(v any) any
 
 	// classify says what a driver error of this database means, ok false
 	// when err is not one.

@@ -18,25 +18,37 @@ import (
 
 // postgresDialect is PostgreSQL, directly or through PgBouncer in
 // transaction pooling mode: no session state may outlive a transaction.
-type postgresDialect struct{}
+type postgresDialect struct {
+	// setLocal bounds each transaction and single statement with SET
+	// LOCAL statement_timeout (Config.SimpleProtocol), rather than relying
+	// on the role's defaults alone.
+	setLocal bool
+}
 
 func (postgresDialect) name() string { return "postgres" }
 
-// bound returns SET LOCAL statement_timeout: the timeout, or what is left
-// of the caller's deadline when that is shorter. pgdriver only closes its
-// socket when the deadline passes, which a backend waiting for a lock does
-// not notice; the server-side timeout makes the database stop working on a
-// call nobody waits for any more. It is LOCAL, to the transaction (or the
-// one message a single statement goes in): a session setting would stay
-// on a server connection that PgBouncer hands to other clients, and
-// PgBouncer rejects it as a startup parameter.
-func (postgresDialect) bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, string) {
-	d := timeout
+// bound: the database bounds every statement by the role's defaults
+// (setDefaults, applied by MigrateUp), and a caller's deadline reaches the
+// database as a closed socket, which the backend notices within
+// clientCheckInterval (pgdriver sends no cancel request). So nothing per
+// call, and statements can be prepared; no session state either, which
+// PgBouncer in transaction mode would hand to other clients.
+//
+// With setLocal (the simple protocol, for PgBouncer before 1.21, where
+// server connections made before the defaults changed keep the old ones
+// for up to server_lifetime), it also returns SET LOCAL statement_timeout:
+// the timeout, or what is left of the caller's deadline when that is
+// shorter. LOCAL, to the transaction or the one message a single statement
+// goes in.
+func (d postgresDialect) bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, string) {
+	if !d.setLocal {
+		return ctx, func() {}, ""
+	}
 	if deadline, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(deadline))
+		timeout = min(timeout, time.Until(deadline))
 	}
 	// 0 would mean no timeout at all.
-	return ctx, func() {}, "SET LOCAL statement_timeout = " + strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+	return ctx, func() {}, "SET LOCAL statement_timeout = " + strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
 }
 
 // batches: PostgreSQL runs a message of several statements as one
@@ -150,4 +162,45 @@ func (postgresDialect) retryable(err error) bool {
 		return code == "40001" || code == "40P01"
 	}
 	return false
+}
+
+// param: pgdriver sends parameters as text; the store's column types as
+// PostgreSQL reads them.
+func (postgresDialect) param(v any) any {
+	switch v := v.(type) {
+	case dbTime:
+		if !v.Valid {
+			return nil
+		}
+		return v.T
+	case infinity:
+		return "infinity"
+	case tagList:
+		return textArray(v)
+	case int16:
+		return int64(v)
+	}
+	return v
+}
+
+// textArray is a text[] value in PostgreSQL's text form: every element
+// quoted, backslash and double quote escaped.
+func textArray(vs []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for _, r := range v {
+			if r == '"' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }

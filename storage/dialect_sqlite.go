@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"time"
 
@@ -33,6 +34,12 @@ func (sqliteDialect) bound(ctx context.Context, timeout time.Duration) (context.
 }
 
 func (sqliteDialect) batches() bool { return false }
+
+// setDefaults: SQLite has no server to keep settings; bound and the
+// connection's busy_timeout do it all.
+func (sqliteDialect) setDefaults(context.Context, bun.IDB, time.Duration) (bool, error) {
+	return false, nil
+}
 
 // lockRow needs no lock: the write transaction holds the database's.
 func (sqliteDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q }
@@ -67,6 +74,30 @@ func (sqliteDialect) appendTags(gen schema.QueryGen, b []byte, tags []string) ([
 		return nil, err
 	}
 	return gen.Dialect().AppendString(b, string(js)), nil
+}
+
+// param: times are microseconds, tags a JSON array (see appendTime and
+// appendTags).
+func (sqliteDialect) param(v any) any {
+	switch v := v.(type) {
+	case dbTime:
+		if !v.Valid {
+			return nil
+		}
+		return v.T.UnixMicro()
+	case infinity:
+		return int64(math.MaxInt64)
+	case tagList:
+		tags := []string(v)
+		if tags == nil {
+			tags = []string{}
+		}
+		js, _ := json.Marshal(tags) // a []string always marshals
+		return string(js)
+	case int16:
+		return int64(v)
+	}
+	return v
 }
 
 func (sqliteDialect) classify(err error) (tasks.ErrorKind, string, bool) {

@@ -61,15 +61,16 @@ func TestPostgresErrors(t *testing.T) {
 	for _, b := range pgBackends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			url := b.url(t)
-			s := mustOpen(t, Config{URL: url, StatementTimeout: 200 * time.Millisecond})
+			cfg := b.config(t)
+			cfg.StatementTimeout = 200 * time.Millisecond
+			s := mustOpen(t, cfg)
 			if _, err := s.MigrateUp(testContext(t)); err != nil {
 				t.Fatal(err)
 			}
 			ctx := testContext(t)
 
-			// The server's statement_timeout, set per transaction and per
-			// single read.
+			// The server's statement_timeout, the role's default in the
+			// database, in a transaction and for a single read.
 			err := s.run(ctx, readTx, func(ctx context.Context, tx bun.Tx) error {
 				_, err := tx.ExecContext(ctx, "SELECT pg_sleep(5)")
 				return err
@@ -78,15 +79,28 @@ func TestPostgresErrors(t *testing.T) {
 			var slept []string
 			err = s.query(ctx, s.reader.NewSelect().ColumnExpr("pg_sleep(5)::text"), &slept)
 			wantKind(t, err, tasks.KindDeadline)
-			// The connection is fine afterwards, and the timeout did not
-			// stick to it (or, through PgBouncer, to a server connection).
-			var inside []string
-			if err := s.query(ctx, s.reader.NewSelect().ColumnExpr("current_setting('statement_timeout')"), &inside); err != nil || inside[0] != "200ms" {
-				t.Errorf("statement_timeout of a read: %q, %v", inside, err)
+			// The connection is fine afterwards, and (directly: PgBouncer's
+			// server connections predate them, which is why the simple
+			// protocol bounds each call itself) every session has the
+			// store's defaults.
+			for name, want := range map[string]string{
+				"statement_timeout":                   "200ms",
+				"idle_in_transaction_session_timeout": "5200ms",
+				"client_connection_check_interval":    "1s",
+			} {
+				var got string
+				err := s.reader.QueryRowContext(ctx, "SELECT current_setting(?)", name).Scan(&got)
+				if err != nil || (got != want && !b.simple) {
+					t.Errorf("%s: %q, %v; want %q", name, got, err, want)
+				}
 			}
-			var outside string
-			if err := s.reader.QueryRowContext(ctx, "SHOW statement_timeout").Scan(&outside); err != nil || outside != "0" {
-				t.Errorf("statement_timeout outside a transaction: %q, %v", outside, err)
+			// A store with another timeout changes them; one with the same
+			// leaves them be.
+			if changed, err := s.dialect.setDefaults(ctx, s.writer, 200*time.Millisecond); err != nil || changed {
+				t.Errorf("setDefaults again: changed %v, %v", changed, err)
+			}
+			if changed, err := s.dialect.setDefaults(ctx, s.writer, 300*time.Millisecond); err != nil || !changed {
+				t.Errorf("setDefaults with another timeout: changed %v, %v", changed, err)
 			}
 
 			// A unique violation.

@@ -65,6 +65,7 @@ func TestExplain(t *testing.T) {
 	type query struct {
 		name string
 		sql  string
+		args []any // of $1, $2, ... in sql
 	}
 	var queries []query
 	for _, user := range []string{"user-7", "heavy"} {
@@ -81,7 +82,9 @@ func TestExplain(t *testing.T) {
 				if after != nil {
 					name = fmt.Sprintf("%s: order %s, a later page", user, orderName(o))
 				}
-				queries = append(queries, query{name, s.pageQuery(s.reader, new([]listRow), user, listFilter{}, ord, after, 51, false).String()})
+				p := params{d: s.dialect}
+				q := s.pageQuery(&p, user, listFilter{}, ord, after, 51, false)
+				queries = append(queries, query{name, q.String(), p.args})
 			}
 		}
 		ord, _ := s.order(tasks.OrderCreateTimeDesc)
@@ -104,10 +107,13 @@ func TestExplain(t *testing.T) {
 			}
 			lf := filterOf(lq.Filter)
 			if f.name != "no filter" {
-				queries = append(queries, query{fmt.Sprintf("%s: %s, order CREATE_TIME_DESC", user, f.name),
-					s.pageQuery(s.reader, new([]listRow), user, lf, ord, nil, 51, false).String()})
+				p := params{d: s.dialect}
+				q := s.pageQuery(&p, user, lf, ord, nil, 51, false)
+				queries = append(queries, query{fmt.Sprintf("%s: %s, order CREATE_TIME_DESC", user, f.name), q.String(), p.args})
 			}
-			queries = append(queries, query{fmt.Sprintf("%s: total_size, %s", user, f.name), s.countQuery(s.reader, user, lf).String()})
+			p := params{d: s.dialect}
+			q := s.countQuery(&p, user, lf)
+			queries = append(queries, query{fmt.Sprintf("%s: total_size, %s", user, f.name), q.String(), p.args})
 		}
 	}
 
@@ -118,24 +124,24 @@ func TestExplain(t *testing.T) {
 			t.Fatal(err)
 		}
 		queries = append(queries,
-			query{fmt.Sprintf("%s: changes, a full sync", user), s.reader.NewRaw(fullSyncSQL, user, 0, 101, 0).String()},
-			query{fmt.Sprintf("%s: changes after a cursor", user), s.reader.NewRaw(changesSQL, user, mid, 101, mid).String()},
+			query{fmt.Sprintf("%s: changes, a full sync", user), s.reader.NewRaw(fullSyncSQL, user, 0, 101, 0).String(), nil},
+			query{fmt.Sprintf("%s: changes after a cursor", user), s.reader.NewRaw(changesSQL, user, mid, 101, mid).String(), nil},
 		)
 	}
 	queries = append(queries, query{"change positions of watched users", s.reader.NewSelect().TableExpr("users AS u").
-		Column("u.user_id", "u.change_seq").Where("u.user_id IN (?)", bun.In([]string{"user-7", "heavy", "nobody"})).String()})
+		Column("u.user_id", "u.change_seq").Where("u.user_id IN (?)", bun.In([]string{"user-7", "heavy", "nobody"})).String(), nil})
 
 	var doc strings.Builder
 	doc.WriteString(explainHeader)
 	for _, q := range queries {
 		var plan []byte
-		if err := s.reader.DB.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+q.sql).Scan(&plan); err != nil {
+		if err := s.reader.DB.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+q.sql, q.args...).Scan(&plan); err != nil {
 			t.Fatalf("%s: %v", q.name, err)
 		}
 		for _, bad := range fullScans(t, plan) {
 			t.Errorf("%s: %s\n%s", q.name, bad, q.sql)
 		}
-		rows, err := s.reader.DB.QueryContext(ctx, "EXPLAIN (COSTS OFF) "+q.sql)
+		rows, err := s.reader.DB.QueryContext(ctx, "EXPLAIN (COSTS OFF) "+q.sql, q.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +154,11 @@ func TestExplain(t *testing.T) {
 			text = append(text, line)
 		}
 		rows.Close()
-		fmt.Fprintf(&doc, "## %s\n\n```sql\n%s\n```\n\n```\n%s\n```\n\n", q.name, q.sql, strings.Join(text, "\n"))
+		args := ""
+		if len(q.args) > 0 {
+			args = fmt.Sprintf("\n-- %q", q.args)
+		}
+		fmt.Fprintf(&doc, "## %s\n\n```sql\n%s%s\n```\n\n```\n%s\n```\n\n", q.name, q.sql, args, strings.Join(text, "\n"))
 	}
 	if *updateExplain {
 		if err := os.WriteFile("EXPLAIN.md", []byte(doc.String()), 0o644); err != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -51,28 +52,28 @@ func (f listFilter) matchesNothing() bool {
 	return strings.ContainsRune(f.Tag, 0) || strings.ContainsRune(f.Query, 0)
 }
 
-// where adds the user and the filter to q. Every list query leads with
-// user_id, which every index of the tasks table leads with too, so no plan
-// needs to look at other users' rows.
-func (s *Store) where(q *bun.SelectQuery, userID string, f listFilter) *bun.SelectQuery {
-	q = q.Where("t.user_id = ?", userID)
+// where adds the user and the filter to q, its values as p's parameters.
+// Every list query leads with user_id, which every index of the tasks
+// table leads with too, so no plan needs to look at other users' rows.
+func (s *Store) where(q *bun.SelectQuery, p *params, userID string, f listFilter) *bun.SelectQuery {
+	q = q.Where("t.user_id = ?", p.arg(userID))
 	if f.Completed != nil {
-		q = q.Where("t.completed = ?", *f.Completed)
+		q = q.Where("t.completed = ?", p.arg(*f.Completed))
 	}
 	if f.Priority != 0 {
-		q = q.Where("t.priority = ?", f.Priority)
+		q = q.Where("t.priority = ?", p.arg(f.Priority))
 	}
 	if f.Tag != "" {
-		q = q.Where(s.dialect.hasTag(), f.Tag)
+		q = q.Where(s.dialect.hasTag(), p.arg(f.Tag))
 	}
 	if f.Query != "" {
-		q = q.Where(s.dialect.containsText(), f.Query)
+		q = q.Where(s.dialect.containsText(), p.arg(f.Query))
 	}
 	if f.DueBefore.Valid {
-		q = q.Where("t.due_time < ?", f.DueBefore)
+		q = q.Where("t.due_time < ?", p.arg(f.DueBefore))
 	}
 	if f.DueAfter.Valid {
-		q = q.Where("t.due_time >= ?", f.DueAfter)
+		q = q.Where("t.due_time >= ?", p.arg(f.DueAfter))
 	}
 	return q
 }
@@ -145,32 +146,26 @@ func (s *Store) order(o tasks.TaskOrder) (order, bool) {
 	return order{}, false
 }
 
-// listRow is a task of a page, with the total_size of the list.
-type listRow struct {
-	taskRow `bun:",extend"`
-
-	Total int `bun:"total,scanonly"`
-}
-
-// pageQuery selects up to limit of the user's tasks matching f in order o,
-// after the cursor when there is one: keyset pagination, so a page deep in
-// the list costs what the first does. With total, each row carries the
-// count of all matching tasks (an uncorrelated subquery, computed once), so
-// a page and its total_size come from one statement and one snapshot.
-func (s *Store) pageQuery(db bun.IDB, rows *[]listRow, userID string, f listFilter, o order, after *cursor, limit int, total bool) *bun.SelectQuery {
-	q := s.where(db.NewSelect().Model(rows), userID, f).ColumnExpr("t.*")
+// pageQuery selects up to limit of the user's tasks matching f in order o
+// (taskColumns), after the cursor when there is one: keyset pagination, so
+// a page deep in the list costs what the first does. With total, each row
+// also carries the count of all matching tasks (an uncorrelated subquery,
+// computed once), so a page and its total_size come from one statement and
+// one snapshot. Its values are p's parameters.
+func (s *Store) pageQuery(p *params, userID string, f listFilter, o order, after *cursor, limit int, total bool) *bun.SelectQuery {
+	q := s.where(s.reader.NewSelect().TableExpr("tasks AS t").ColumnExpr(taskColumns), p, userID, f)
 	if total {
-		q = q.ColumnExpr("(?) AS total", s.countQuery(db, userID, f))
+		q = q.ColumnExpr("(?) AS total", s.countQuery(p, userID, f))
 	}
 	if after != nil {
-		q = q.Where(o.keyset, o.after(*after)...)
+		q = q.Where(o.keyset, p.argList(o.after(*after))...)
 	}
 	return q.OrderExpr(o.by).Limit(limit)
 }
 
 // countQuery counts the user's tasks matching f.
-func (s *Store) countQuery(db bun.IDB, userID string, f listFilter) *bun.SelectQuery {
-	return s.where(db.NewSelect().Model((*taskRow)(nil)).ColumnExpr("count(*) AS total"), userID, f)
+func (s *Store) countQuery(p *params, userID string, f listFilter) *bun.SelectQuery {
+	return s.where(s.reader.NewSelect().TableExpr("tasks AS t").ColumnExpr("count(*) AS total"), p, userID, f)
 }
 
 // ListTasks returns one page of the user's tasks.
@@ -204,27 +199,45 @@ func (s *Store) ListTasks(ctx context.Context, userID string, lq tasks.ListQuery
 		return tasks.TaskPage{}, nil
 	}
 	size := lq.PageSize
-	var rows []listRow
-	if err := s.query(ctx, s.pageQuery(s.reader, &rows, userID, f, o, after, size+1, lq.IncludeTotal), &rows); err != nil {
+	var rows []taskRow
+	var page tasks.TaskPage
+	p := params{d: s.dialect}
+	q := s.pageQuery(&p, userID, f, o, after, size+1, lq.IncludeTotal)
+	err = s.read(ctx, q.String(), p.args, func(rs *sql.Rows) error {
+		for rs.Next() {
+			var r taskRow
+			var extra []any
+			if lq.IncludeTotal {
+				extra = []any{&page.TotalSize}
+			}
+			if err := r.scan(rs, extra...); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return nil
+	})
+	if err != nil {
 		return tasks.TaskPage{}, err
 	}
-	var page tasks.TaskPage
-	switch {
-	case !lq.IncludeTotal:
-	case len(rows) > 0:
-		page.TotalSize = rows[0].Total
-	case after != nil:
+	if lq.IncludeTotal && len(rows) == 0 && after != nil {
 		// A page past the end (its tasks were deleted since the token
 		// was made) has no row to carry the count.
-		var counts []int
-		if err := s.query(ctx, s.countQuery(s.reader, userID, f), &counts); err != nil {
+		p := params{d: s.dialect}
+		q := s.countQuery(&p, userID, f)
+		err := s.read(ctx, q.String(), p.args, func(rs *sql.Rows) error {
+			if rs.Next() {
+				return rs.Scan(&page.TotalSize)
+			}
+			return nil
+		})
+		if err != nil {
 			return tasks.TaskPage{}, err
 		}
-		page.TotalSize = counts[0]
 	}
 	if len(rows) > size {
 		rows = rows[:size]
-		page.NextPageToken = key.seal(o.cursor(rows[size-1].taskRow), bind)
+		page.NextPageToken = key.seal(o.cursor(rows[size-1]), bind)
 	}
 	page.Tasks = make([]tasks.Task, len(rows))
 	for i, r := range rows {

@@ -17,15 +17,23 @@ type backend struct {
 	name string
 	// url returns the URL of a new, empty database.
 	url func(tb testing.TB) string
+	// simple: the store must not prepare statements (Debian's PgBouncer
+	// is 1.18, which cannot keep them in transaction mode).
+	simple bool
+}
+
+// config returns the Config of a store on a new, empty database of b.
+func (b backend) config(tb testing.TB) Config {
+	return Config{URL: b.url(tb), SimpleProtocol: b.simple}
 }
 
 // backends are PostgreSQL, PostgreSQL through PgBouncer in transaction
 // pooling mode, and SQLite. The PostgreSQL ones skip (fail under CI=true)
 // when no PostgreSQL can be had.
 var backends = []backend{
-	{"postgres", pgtest.NewDatabase},
-	{"pgbouncer", pgtest.NewBouncedDatabase},
-	{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "tasks.db") }},
+	{"postgres", pgtest.NewDatabase, false},
+	{"pgbouncer", pgtest.NewBouncedDatabase, true},
+	{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "tasks.db") }, false},
 }
 
 func pgBackends() []backend { return backends[:2] }
@@ -47,7 +55,7 @@ func mustOpen(tb testing.TB, cfg Config) *Store {
 // mustMigratedStore opens a store on a new database of b and migrates it.
 func mustMigratedStore(tb testing.TB, b backend) *Store {
 	tb.Helper()
-	s := mustOpen(tb, Config{URL: b.url(tb)})
+	s := mustOpen(tb, b.config(tb))
 	if _, err := s.MigrateUp(testContext(tb)); err != nil {
 		tb.Fatalf("MigrateUp: %v", err)
 	}

@@ -59,11 +59,35 @@ func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.setDefaults(ctx); err != nil {
+		return applied, err
+	}
 	// Make the page token key now rather than on the first list.
 	if _, err := s.pageKey(ctx); err != nil {
 		return applied, err
 	}
 	return applied, nil
+}
+
+// setDefaults has the database apply the store's bounds to its sessions
+// (see dialect.setDefaults). When that changed them, the pools' idle
+// connections, which started under the old ones, are closed: new ones get
+// the new. (Through PgBouncer, its server connections keep the old until
+// it replaces them: server_lifetime, an hour by default.)
+func (s *Store) setDefaults(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.MigrationTimeout)
+	defer cancel()
+	changed, err := s.dialect.setDefaults(ctx, s.writer, s.cfg.StatementTimeout)
+	if err != nil {
+		return tasks.WrapError(tasks.KindOf(translate(ctx, err)), err, "setting the database role's timeouts")
+	}
+	if changed {
+		for _, db := range []*bun.DB{s.writer, s.reader} {
+			db.SetMaxIdleConns(0)
+			db.SetMaxIdleConns(s.cfg.MaxIdleConns)
+		}
+	}
+	return nil
 }
 
 // MigrateDown rolls back the last group of migrations (those one MigrateUp

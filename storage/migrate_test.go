@@ -20,11 +20,11 @@ func TestMigrateConcurrently(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			url := b.url(t)
+			cfg := b.config(t)
 			const replicas = 4
 			stores := make([]*Store, replicas)
 			for i := range stores {
-				stores[i] = mustOpen(t, Config{URL: url})
+				stores[i] = mustOpen(t, cfg)
 			}
 			applied := make([][]string, replicas)
 			var wg sync.WaitGroup
@@ -78,7 +78,7 @@ func TestMigrateDownAndUp(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			s := mustOpen(t, Config{URL: b.url(t)})
+			s := mustOpen(t, b.config(t))
 			ctx := testContext(t)
 			mustStatus(t, s, "pending")
 			all := len(s.migrations.Sorted())
@@ -130,7 +130,7 @@ func TestMigrationFailureLeavesNothing(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			s := mustOpen(t, Config{URL: b.url(t)})
+			s := mustOpen(t, b.config(t))
 			ms := migrate.NewMigrations()
 			if err := ms.Discover(fstest.MapFS{
 				"1_good.up.sql": {Data: []byte("CREATE TABLE good (x integer)")},

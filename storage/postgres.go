@@ -29,7 +29,7 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqldb := sql.OpenDB(conn)
+	sqldb := sql.OpenDB(stmtConnector{conn})
 	sqldb.SetMaxOpenConns(cfg.MaxOpenConns)
 	sqldb.SetMaxIdleConns(cfg.MaxIdleConns)
 	sqldb.SetConnMaxLifetime(cfg.ConnMaxLifetime)
@@ -48,7 +48,7 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 	db := bun.NewDB(sqldb, d)
 	s := &Store{
 		cfg:        cfg,
-		dialect:    postgresDialect{},
+		dialect:    postgresDialect{setLocal: cfg.SimpleProtocol},
 		writer:     db,
 		reader:     db,
 		bunDialect: d,
@@ -60,6 +60,9 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 			return sql.OpenDB(conn), nil
 		},
 		migrations: pgMigrations,
+	}
+	if !cfg.SimpleProtocol {
+		s.stmts = newStmtCache(sqldb)
 	}
 	listen := listenPostgres(listenTarget)
 	s.notifications = func(ctx context.Context, l CommitListener) { listen(ctx, s, l) }

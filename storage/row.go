@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -36,6 +37,19 @@ type taskRow struct {
 	// ChangeSeq is the number of the row's latest change in its user's
 	// change sequence (users.change_seq).
 	ChangeSeq int64 `bun:"change_seq"`
+}
+
+// taskColumns are taskRow's columns, in the order scan reads them.
+const taskColumns = "t.user_id, t.id, t.title, t.description, t.completed, t.priority, t.tags, " +
+	"t.due_time, t.create_time, t.update_time, t.complete_time, t.version, t.request_id, t.change_seq"
+
+// scan reads the current row of rows, selected as taskColumns followed by
+// extra's columns, into r and extra: no reflection over the row's struct.
+func (r *taskRow) scan(rows *sql.Rows, extra ...any) error {
+	dest := [16]any{&r.UserID, &r.ID, &r.Title, &r.Description, &r.Completed, &r.Priority, &r.Tags,
+		&r.DueTime, &r.CreateTime, &r.UpdateTime, &r.CompleteTime, &r.Version, &r.RequestID, &r.ChangeSeq}
+	n := 14 + copy([]any(dest[14:]), extra)
+	return rows.Scan(dest[:n]...)
 }
 
 // tombstoneRow is a row of task_tombstones: a deleted task, remembered for

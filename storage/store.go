@@ -23,6 +23,9 @@ type Store struct {
 	// SQLite the single writer connection and a pool of readers.
 	writer, reader *bun.DB
 	bunDialect     schema.Dialect
+	// stmts are the prepared statements of reads; nil when statements are
+	// not prepared (SQLite, or Config.SimpleProtocol).
+	stmts *stmtCache
 	// migrationDB opens a one-connection pool for a migration.
 	migrationDB func() (*sql.DB, error)
 	migrations  *migrate.Migrations
@@ -69,6 +72,7 @@ func (s *Store) Backend() string { return s.dialect.name() }
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
+	s.stmts.close()
 	err := s.writer.Close()
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())

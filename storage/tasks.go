@@ -150,15 +150,26 @@ func (s *Store) GetTask(ctx context.Context, userID, id string) (tasks.Task, err
 	if !ok {
 		return tasks.Task{}, tasks.ErrNotFound()
 	}
-	var rows []taskRow
-	if err := s.query(ctx, s.reader.NewSelect().Model(&rows).Where("t.user_id = ? AND t.id = ?", userID, id), &rows); err != nil {
+	var row taskRow
+	found := false
+	err := s.read(ctx, getSQL, []any{userID, id}, func(rows *sql.Rows) error {
+		if !rows.Next() {
+			return nil
+		}
+		found = true
+		return row.scan(rows)
+	})
+	switch {
+	case err != nil:
 		return tasks.Task{}, err
-	}
-	if len(rows) == 0 {
+	case !found:
 		return tasks.Task{}, tasks.ErrNotFound()
 	}
-	return rows[0].task(), nil
+	return row.task(), nil
 }
+
+// getSQL reads one task: the same text every time, prepared once.
+const getSQL = "SELECT " + taskColumns + " FROM tasks AS t WHERE t.user_id = $1 AND t.id = $2"
 
 // UpdateTask applies a patch in one transaction. The row is read with a
 // lock (see dialect.lockRow), so concurrent updates apply one after the

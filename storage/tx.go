@@ -61,11 +61,11 @@ func (s *Store) run(ctx context.Context, mode txMode, fn func(ctx context.Contex
 // statement_timeout = N; <q>" bounds q and ends with it: one round trip,
 // instead of four for BEGIN, SET LOCAL, q and COMMIT, and no session state
 // for PgBouncer to hand to another client.
-func message(begin string, q interface{ String() string }) string {
+func message(begin, q string) string {
 	if begin == "" {
-		return q.String()
+		return q
 	}
-	return begin + "; " + q.String()
+	return begin + "; " + q
 }
 
 // query runs one read-only statement, alone in its message (see message),
@@ -75,7 +75,7 @@ func (s *Store) query(ctx context.Context, q interface{ String() string }, dest 
 	defer cancel()
 	// The *sql.DB, not bun's: the text is formatted already, and bun
 	// would look for placeholders in it again.
-	rows, err := s.reader.DB.QueryContext(ctx, message(begin, q))
+	rows, err := s.reader.DB.QueryContext(ctx, message(begin, q.String()))
 	if err == nil {
 		err = s.reader.ScanRows(ctx, rows, dest)
 	}
@@ -118,11 +118,6 @@ func (s *Store) writeScript(ctx context.Context, stmts ...string) ([]int64, erro
 	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
 	defer cancel()
 	// The *sql.DB, not bun's: the text is formatted already.
-	err := scan(s.writer.DB.QueryContext(ctx, message(begin, script(stmts))))
+	err := scan(s.writer.DB.QueryContext(ctx, message(begin, strings.Join(stmts, "; "))))
 	return out, translate(ctx, err)
 }
-
-// script joins statements into the text of one message.
-type script []string
-
-func (s script) String() string { return strings.Join(s, "; ") }
