@@ -14,13 +14,14 @@ import (
 // defaulting to its environment variable, defaulting to the value in the
 // settings table (config_settings.go), which binds each field to its name.
 type config struct {
-	ListenAddr        string
-	DataDir           string
-	DatabaseURL       string
-	DatabaseListenURL string
-	DBMaxConns        int
-	StatementTimeout  time.Duration
-	ChangeRetention   time.Duration
+	ListenAddr         string
+	DataDir            string
+	DatabaseURL        string
+	DatabaseListenURL  string
+	DBMaxConns         int
+	StatementTimeout   time.Duration
+	PreparedStatements bool
+	ChangeRetention    time.Duration
 
 	JWKSURL   string
 	JWTSecret string

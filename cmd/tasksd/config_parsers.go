@@ -49,6 +49,18 @@ func required(dst *string) parser {
 	}
 }
 
+// boolean is true or false (strconv.ParseBool's spellings: 1, t, TRUE, ...).
+func boolean(dst *bool) parser {
+	return func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*dst = b
+		return nil
+	}
+}
+
 // oneOf is a string setting with a fixed set of values.
 func oneOf(dst *string, choices ...string) parser {
 	return func(v string) error {

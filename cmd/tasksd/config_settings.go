@@ -29,6 +29,7 @@ func (c *config) settings(listenDefault string) []setting {
 		{"DATABASE_LISTEN_URL", "", "PostgreSQL: a direct connection (not through a transaction-mode pooler) to hear other replicas' changes on; empty: DATABASE_URL", str(&c.DatabaseListenURL)},
 		{"DB_MAX_CONNS", "10", "PostgreSQL connection pool size", positiveInt(&c.DBMaxConns)},
 		{"DB_STATEMENT_TIMEOUT", "5s", "server-side limit on each SQL statement", duration(&c.StatementTimeout)},
+		{"DB_PREPARED_STATEMENTS", "true", "PostgreSQL: prepare the hot statements once per connection; false behind PgBouncer before 1.21 in transaction mode", boolean(&c.PreparedStatements)},
 		{"CHANGE_RETENTION", "720h", "how long deletions are remembered for sync; older cursors expire", duration(&c.ChangeRetention)},
 		{"AUTH_JWKS_URL", "", "JWKS of the token issuer, e.g. https://app.example.com/api/auth/jwks", str(&c.JWKSURL)},
 		{"AUTH_JWT_SECRET", "", "HMAC secret for HS256/384/512 tokens (at least 32 bytes)", str(&c.JWTSecret)},

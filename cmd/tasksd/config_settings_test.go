@@ -16,7 +16,7 @@ func TestSettingsFlags(t *testing.T) {
 	t.Parallel()
 	want := []string{
 		"listen-addr", "data-dir", "database-url", "database-listen-url", "db-max-conns", "db-statement-timeout",
-		"change-retention",
+		"db-prepared-statements", "change-retention",
 		"auth-jwks-url", "auth-jwt-secret", "auth-issuer", "auth-audience", "auth-clock-skew",
 		"cors-allowed-origins", "tls-cert-file", "tls-key-file", "log-level", "log-format",
 		"max-request-bytes", "max-in-flight", "call-timeout", "shutdown-timeout",
@@ -75,7 +75,7 @@ func TestSettingsBindEachField(t *testing.T) {
 	t.Parallel()
 	// A value each kind of parser accepts, tried in turn until one is, and
 	// none of them a field's zero value.
-	samples := []string{"127.0.0.1:1", "https://x", "json", "warn", "1h", "2048"}
+	samples := []string{"127.0.0.1:1", "https://x", "json", "warn", "1h", "2048", "true"}
 	bound := map[string]string{} // field → setting
 	n := len(new(config).settings(""))
 	for i := range n {

@@ -37,6 +37,7 @@ func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*
 		ListenURL:        cfg.DatabaseListenURL,
 		MaxOpenConns:     cfg.DBMaxConns,
 		StatementTimeout: cfg.StatementTimeout,
+		SimpleProtocol:   !cfg.PreparedStatements,
 		ChangeRetention:  cfg.ChangeRetention,
 		Logger:           logger,
 	})
