@@ -28,11 +28,9 @@ type dialect interface {
 	// anything (see defaults_postgres.go); false, nil where it has no
 	// such settings.
 	setDefaults(ctx context.Context, db bun.IDB, timeout time.Duration) (bool, error)
-	// batches reports whether several statements of one transaction are
-	// best sent as one message (a server, where each round trip costs) or
-	// run one by one (in process; a message of several statements would
-	// not be atomic).
-	batches() bool
+	// writes are the statements that make each write one call, nil where
+	// a write is a transaction of several (see writes_postgres.go).
+	writes() *oneCallWrites
 	// lockRow makes a read inside a write transaction lock the row it
 	// reads until the transaction ends.
 	lockRow(q *bun.SelectQuery) *bun.SelectQuery

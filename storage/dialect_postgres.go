@@ -51,9 +51,7 @@ func (d postgresDialect) bound(ctx context.Context, timeout time.Duration) (cont
 	return ctx, func() {}, "SET LOCAL statement_timeout = " + strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
 }
 
-// batches: PostgreSQL runs a message of several statements as one
-// implicit transaction.
-func (postgresDialect) batches() bool { return true }
+func (postgresDialect) writes() *oneCallWrites { return postgresWrites }
 
 func (postgresDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q.For("UPDATE") }
 
@@ -95,10 +93,15 @@ func (postgresDialect) containsText() string {
 
 func (postgresDialect) dueKey() string { return "COALESCE(t.due_time, 'infinity'::timestamptz)" }
 
-func (postgresDialect) appendTime(b []byte, t time.Time) []byte {
+func (d postgresDialect) appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '\'')
-	b = t.UTC().AppendFormat(b, "2006-01-02 15:04:05.999999-07:00")
+	b = d.appendTimeText(b, t)
 	return append(b, "'::timestamptz"...)
+}
+
+// appendTimeText writes t as PostgreSQL reads a timestamptz.
+func (postgresDialect) appendTimeText(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, "2006-01-02 15:04:05.999999-07:00")
 }
 
 func (postgresDialect) appendInfinity(b []byte) []byte {
@@ -172,7 +175,9 @@ func (postgresDialect) param(v any) any {
 		if !v.Valid {
 			return nil
 		}
-		return v.T
+		// Text, not a time.Time: pgdriver sends the zero time (0001-01-01,
+		// a valid due date) as NULL.
+		return string(postgresDialect{}.appendTimeText(nil, v.T))
 	case infinity:
 		return "infinity"
 	case tagList:

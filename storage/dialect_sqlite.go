@@ -33,7 +33,7 @@ func (sqliteDialect) bound(ctx context.Context, timeout time.Duration) (context.
 	return ctx, cancel, ""
 }
 
-func (sqliteDialect) batches() bool { return false }
+func (sqliteDialect) writes() *oneCallWrites { return nil }
 
 // setDefaults: SQLite has no server to keep settings; bound and the
 // connection's busy_timeout do it all.

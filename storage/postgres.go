@@ -62,7 +62,7 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 		migrations: pgMigrations,
 	}
 	if !cfg.SimpleProtocol {
-		s.stmts = newStmtCache(sqldb)
+		s.stmts = newStmtCache()
 	}
 	listen := listenPostgres(listenTarget)
 	s.notifications = func(ctx context.Context, l CommitListener) { listen(ctx, s, l) }

@@ -15,29 +15,33 @@ import (
 // within it; rarer combinations of filters run unprepared.
 const maxPrepared = 128
 
-// stmtCache holds a store's prepared statements by their text. The zero
-// value prepares nothing; a nil *stmtCache neither.
+// stmtCache holds a store's prepared statements by pool and text. A nil
+// *stmtCache prepares nothing.
 type stmtCache struct {
-	db *sql.DB
-
 	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	stmts map[stmtKey]*sql.Stmt
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: make(map[string]*sql.Stmt)}
+type stmtKey struct {
+	db   *sql.DB
+	text string
 }
 
-// get returns the prepared statement of text, preparing it the first time
-// (database/sql prepares it again on each connection that needs it); nil
-// when the cache prepares nothing or is full.
-func (c *stmtCache) get(ctx context.Context, text string) (*sql.Stmt, error) {
+func newStmtCache() *stmtCache {
+	return &stmtCache{stmts: make(map[stmtKey]*sql.Stmt)}
+}
+
+// get returns the statement of text prepared on db, preparing it the first
+// time (database/sql prepares it again on each connection that needs it);
+// nil when the cache prepares nothing or is full.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, text string) (*sql.Stmt, error) {
 	if c == nil {
 		return nil, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.stmts[text]; ok {
+	key := stmtKey{db, text}
+	if st, ok := c.stmts[key]; ok {
 		return st, nil
 	}
 	if len(c.stmts) >= maxPrepared {
@@ -45,11 +49,11 @@ func (c *stmtCache) get(ctx context.Context, text string) (*sql.Stmt, error) {
 	}
 	// Under the lock: the first calls of a statement wait for one
 	// prepare rather than each making their own.
-	st, err := c.db.PrepareContext(ctx, text)
+	st, err := db.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
-	c.stmts[text] = st
+	c.stmts[key] = st
 	return st, nil
 }
 
@@ -60,9 +64,9 @@ func (c *stmtCache) close() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for text, st := range c.stmts {
+	for key, st := range c.stmts {
 		_ = st.Close()
-		delete(c.stmts, text)
+		delete(c.stmts, key)
 	}
 }
 
@@ -81,6 +85,15 @@ func (p *params) arg(v any) bun.Safe {
 	return bun.Safe("$" + strconv.Itoa(len(p.args)))
 }
 
+// paramValues are vs as d's driver takes them (see dialect.param).
+func paramValues(d dialect, vs []any) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = d.param(v)
+	}
+	return out
+}
+
 // argList is arg of each of vs.
 func (p *params) argList(vs []any) []any {
 	out := make([]any, len(vs))
@@ -94,10 +107,32 @@ func (p *params) argList(vs []any) []any {
 // message), prepared when the store prepares statements, and hands its
 // rows to scan.
 func (s *Store) read(ctx context.Context, text string, args []any, scan func(*sql.Rows) error) error {
+	return s.statement(ctx, s.reader.DB, text, args, scan)
+}
+
+// writeOne runs one writing statement with args like read, on the
+// writer, and returns the single int64 its first row holds: ok false when
+// it returns no row or NULL.
+func (s *Store) writeOne(ctx context.Context, text string, args []any) (v int64, ok bool, err error) {
+	err = s.statement(ctx, s.writer.DB, text, args, func(rows *sql.Rows) error {
+		if !rows.Next() {
+			return nil
+		}
+		var n sql.NullInt64
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		v, ok = n.Int64, n.Valid
+		return nil
+	})
+	return v, ok, err
+}
+
+func (s *Store) statement(ctx context.Context, db *sql.DB, text string, args []any, scan func(*sql.Rows) error) error {
 	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
 	defer cancel()
 	err := func() error {
-		st, err := s.stmts.get(ctx, text)
+		st, err := s.stmts.get(ctx, db, text)
 		if err != nil {
 			return err
 		}
@@ -105,7 +140,7 @@ func (s *Store) read(ctx context.Context, text string, args []any, scan func(*sq
 		if st != nil {
 			rows, err = st.QueryContext(ctx, args...)
 		} else {
-			rows, err = s.reader.DB.QueryContext(ctx, message(begin, text), args...)
+			rows, err = db.QueryContext(ctx, message(begin, text), args...)
 		}
 		if err != nil {
 			return err

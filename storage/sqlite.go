@@ -38,7 +38,7 @@ func openSQLite(ctx context.Context, raw string, cfg Config) (*Store, error) {
 			return sql.Open("sqlite", sqliteDSN(path, cfg.StatementTimeout.Milliseconds(), true))
 		},
 		migrations: sqliteMigrations,
-		stmts:      newStmtCache(reader),
+		stmts:      newStmtCache(),
 	}
 	// The writer goes first: it creates the file and switches it to WAL
 	// before any reader opens it.

@@ -32,13 +32,12 @@ func (s *Store) CreateTask(ctx context.Context, userID string, nt tasks.NewTask)
 	// The common case, a new task: the next number of the user's sequence
 	// and the row, in one transaction and (on PostgreSQL) one round trip.
 	row.stamped(time.Now())
-	gen := s.writer.QueryGen()
-	seqs, err := s.writeScript(ctx, gen.FormatQuery(bumpSQL, userID), gen.FormatQuery(insertSQL, row.insertArgs()...))
+	seq, stored, err := s.insert(ctx, &row)
 	if err != nil {
 		return tasks.Task{}, err
 	}
-	if len(seqs) == 1 {
-		row.ChangeSeq = seqs[0]
+	if stored {
+		row.ChangeSeq = seq
 		t := row.task()
 		s.committed(userID, row.ChangeSeq, tasks.TaskChange{Task: &t})
 		return t, nil
@@ -46,6 +45,21 @@ func (s *Store) CreateTask(ctx context.Context, userID string, nt tasks.NewTask)
 	// Not stored: a create with the same request id came first, or deleted
 	// what it created. (The number it took is left unused.)
 	return s.createAgain(ctx, &row)
+}
+
+// insert stores row, taking the next number of its user's sequence, unless
+// a create with its request id came first or a remembered deletion holds
+// that id; it returns the number, stored false when it stored nothing.
+func (s *Store) insert(ctx context.Context, row *taskRow) (seq int64, stored bool, err error) {
+	if w := s.dialect.writes(); w != nil {
+		return s.writeOne(ctx, w.create, paramValues(s.dialect, row.insertArgs()))
+	}
+	gen := s.writer.QueryGen()
+	seqs, err := s.writeScript(ctx, gen.FormatQuery(bumpSQL, row.UserID), gen.FormatQuery(insertSQL, row.insertArgs()...))
+	if err != nil || len(seqs) == 0 {
+		return 0, false, err
+	}
+	return seqs[0], true, nil
 }
 
 // insertSQL stores a task unless a remembered deletion holds its request
@@ -150,6 +164,16 @@ func (s *Store) GetTask(ctx context.Context, userID, id string) (tasks.Task, err
 	if !ok {
 		return tasks.Task{}, tasks.ErrNotFound()
 	}
+	row, err := s.getRow(ctx, userID, id)
+	if err != nil {
+		return tasks.Task{}, err
+	}
+	return row.task(), nil
+}
+
+// getRow reads the row of one of the user's tasks, by a parsed id:
+// NotFound when there is none.
+func (s *Store) getRow(ctx context.Context, userID, id string) (taskRow, error) {
 	var row taskRow
 	found := false
 	err := s.read(ctx, getSQL, []any{userID, id}, func(rows *sql.Rows) error {
@@ -159,13 +183,10 @@ func (s *Store) GetTask(ctx context.Context, userID, id string) (tasks.Task, err
 		found = true
 		return row.scan(rows)
 	})
-	switch {
-	case err != nil:
-		return tasks.Task{}, err
-	case !found:
-		return tasks.Task{}, tasks.ErrNotFound()
+	if err == nil && !found {
+		err = tasks.ErrNotFound()
 	}
-	return row.task(), nil
+	return row, err
 }
 
 // getSQL reads one task: the same text every time, prepared once.
@@ -187,9 +208,28 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id string, p tasks.TaskP
 	if err != nil {
 		return tasks.Task{}, err
 	}
+	if w := s.dialect.writes(); w != nil {
+		t, done, err := s.updateOneCall(ctx, w, userID, id, p)
+		if done || err != nil {
+			return t, err
+		}
+		// Another write came in between: take the locks instead.
+	}
+	return s.updateLocked(ctx, userID, id, p)
+}
+
+// updateLocked is UpdateTask as one transaction that locks the user's row
+// and then the task's (the order every write takes them in; see
+// writes_postgres.go), so concurrent updates apply one after the other and
+// none is lost.
+func (s *Store) updateLocked(ctx context.Context, userID, id string, p tasks.TaskPatch) (tasks.Task, error) {
 	var out taskRow
 	var changedFrom int64 // the number the task had before, to tell whether it took a new one
-	err = s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := s.dialect.lockRow(tx.NewSelect().TableExpr("users AS u").ColumnExpr("1").
+			Where("u.user_id = ?", userID)).Exec(ctx); err != nil {
+			return err
+		}
 		var cur taskRow
 		err := s.dialect.lockRow(tx.NewSelect().Model(&cur).Where("t.user_id = ? AND t.id = ?", userID, id)).Scan(ctx)
 		switch {
@@ -235,6 +275,34 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id string, p tasks.TaskP
 	return t, nil
 }
 
+// updateOneCall is UpdateTask where a write is one statement: read the
+// task, apply the patch, and write it back if its version is still the one
+// read. Two round trips, and no transaction held open while the patch is
+// applied. done is false when another write changed the task in between.
+func (s *Store) updateOneCall(ctx context.Context, w *oneCallWrites, userID, id string, p tasks.TaskPatch) (t tasks.Task, done bool, err error) {
+	cur, err := s.getRow(ctx, userID, id)
+	switch {
+	case err != nil:
+		return tasks.Task{}, true, err
+	case p.ETag != "" && p.ETag != etag(cur.Version):
+		return tasks.Task{}, true, tasks.ErrETagMismatch()
+	}
+	next, changed := p.Apply(cur.task(), time.Now())
+	if !changed {
+		return cur.task(), true, nil
+	}
+	row := cur.withValues(next)
+	row.Version++
+	seq, ok, err := s.writeOne(ctx, w.update, paramValues(s.dialect, row.updateArgs(cur.Version)))
+	if err != nil || !ok {
+		return tasks.Task{}, false, err
+	}
+	row.ChangeSeq = seq
+	t = row.task()
+	s.committed(userID, seq, tasks.TaskChange{Task: &t})
+	return t, true, nil
+}
+
 // DeleteTask removes one of the user's tasks; with an etag, only while it
 // is the current one. The deletion takes the user's next number and leaves
 // a tombstone, remembered for the change retention.
@@ -245,6 +313,9 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) err
 	id, ok := tasks.ParseUUID(id)
 	if !ok {
 		return tasks.ErrNotFound()
+	}
+	if w := s.dialect.writes(); w != nil {
+		return s.deleteOneCall(ctx, w, userID, id, etagWant)
 	}
 	var seq int64
 	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
@@ -292,4 +363,31 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) err
 		s.committed(userID, seq, tasks.TaskChange{DeletedID: id})
 	}
 	return err
+}
+
+// deleteOneCall is DeleteTask where a write is one statement. When it
+// deleted nothing, a read tells NotFound from an etag that no longer
+// matches.
+func (s *Store) deleteOneCall(ctx context.Context, w *oneCallWrites, userID, id, etagWant string) error {
+	var version int64 // 0: any
+	if etagWant != "" {
+		var ok bool
+		if version, ok = parseETag(etagWant); !ok || version == 0 {
+			version = -1 // matches no row
+		}
+	}
+	seq, ok, err := s.writeOne(ctx, w.delete, paramValues(s.dialect, []any{userID, id, version, someTime(time.Now())}))
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		s.committed(userID, seq, tasks.TaskChange{DeletedID: id})
+		return nil
+	case etagWant == "":
+		return tasks.ErrNotFound()
+	}
+	if _, err := s.getRow(ctx, userID, id); err != nil {
+		return err // NotFound, or failed
+	}
+	return tasks.ErrETagMismatch()
 }

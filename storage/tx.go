@@ -2,9 +2,7 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -82,14 +80,20 @@ func (s *Store) query(ctx context.Context, q interface{ String() string }, dest 
 	return translate(ctx, err)
 }
 
-// writeScript runs stmts (formatted SQL) as one write transaction and
-// returns the single int64 column of the rows the last one returns; only
-// the last may return rows. On a dialect that batches (PostgreSQL) they go
-// in one message after the bounding statement (see message): one round
-// trip for all of them. Otherwise they run one by one in a transaction.
+// writeScript runs stmts (formatted SQL) one by one in one write
+// transaction and returns the single int64 column of the rows the last one
+// returns; only the last may return rows.
 func (s *Store) writeScript(ctx context.Context, stmts ...string) ([]int64, error) {
 	var out []int64
-	scan := func(rows *sql.Rows, err error) error {
+	last := len(stmts) - 1
+	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
+		out = out[:0]
+		for _, q := range stmts[:last] {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, stmts[last])
 		if err != nil {
 			return err
 		}
@@ -102,22 +106,6 @@ func (s *Store) writeScript(ctx context.Context, stmts ...string) ([]int64, erro
 			out = append(out, v)
 		}
 		return rows.Err()
-	}
-	last := len(stmts) - 1
-	if !s.dialect.batches() {
-		err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
-			for _, q := range stmts[:last] {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return err
-				}
-			}
-			return scan(tx.QueryContext(ctx, stmts[last]))
-		})
-		return out, err
-	}
-	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
-	defer cancel()
-	// The *sql.DB, not bun's: the text is formatted already.
-	err := scan(s.writer.DB.QueryContext(ctx, message(begin, strings.Join(stmts, "; "))))
-	return out, translate(ctx, err)
+	})
+	return out, err
 }
