@@ -3,6 +3,7 @@ package storage
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"slices"
 
@@ -52,9 +53,9 @@ type changeRow struct {
 	taskRow `bun:",extend"`
 }
 
-// changesSQL selects, in one statement and so from one snapshot, up to ?2
-// of user ?0's live tasks changed after ?1, up to ?2 deletions after ?3,
-// and the user's sequence. Each part is a range scan of one user's rows on
+// changesSQL selects, in one statement and so from one snapshot, up to $3
+// of user $1's live tasks changed after $2, up to $3 deletions after $4,
+// and the user's sequence: the same text every time, prepared once. Each part is a range scan of one user's rows on
 // a (user_id, change_seq) index. fullSyncSQL is the same without the
 // deletions, which a full sync has none of.
 var changesSQL, fullSyncSQL = changesQuery(true), changesQuery(false)
@@ -63,14 +64,14 @@ func changesQuery(withDeletions bool) string {
 	const nulls = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 	q := "SELECT a.* FROM (SELECT 't' AS kind, t.id, t.title, t.description, t.completed, t.priority, t.tags, " +
 		"t.due_time, t.create_time, t.update_time, t.complete_time, t.version, t.change_seq " +
-		"FROM tasks AS t WHERE t.user_id = ?0 AND t.change_seq > ?1 ORDER BY t.change_seq LIMIT ?2) AS a"
+		"FROM tasks AS t WHERE t.user_id = $1 AND t.change_seq > $2 ORDER BY t.change_seq LIMIT $3) AS a"
 	if withDeletions {
 		q += " UNION ALL SELECT b.kind, b.id, " + nulls + ", b.change_seq " +
 			"FROM (SELECT 'd' AS kind, d.id, d.change_seq FROM task_tombstones AS d " +
-			"WHERE d.user_id = ?0 AND d.change_seq > ?3 ORDER BY d.change_seq LIMIT ?2) AS b"
+			"WHERE d.user_id = $1 AND d.change_seq > $4 ORDER BY d.change_seq LIMIT $3) AS b"
 	}
 	return q + " UNION ALL SELECT 'u', NULL, " + nulls[len("NULL, "):] + ", u.purged_seq, u.change_seq " +
-		"FROM users AS u WHERE u.user_id = ?0"
+		"FROM users AS u WHERE u.user_id = $1"
 }
 
 // ListTaskChanges returns one page of the user's changes after q.Cursor.
@@ -98,8 +99,12 @@ func (s *Store) ListTaskChanges(ctx context.Context, userID string, q tasks.Chan
 	if full {
 		query = fullSyncSQL
 	}
-	stmt := s.reader.NewRaw(query, userID, after.pos, q.PageSize+1, max(after.pos, after.floor))
-	if err := s.query(ctx, stmt, &rows); err != nil {
+	args := []any{userID, after.pos, int64(q.PageSize + 1), max(after.pos, after.floor)}
+	if full {
+		args = args[:3]
+	}
+	err = s.read(ctx, query, args, func(rs *sql.Rows) error { return s.reader.ScanRows(ctx, rs, &rows) })
+	if err != nil {
 		return tasks.ChangePage{}, err
 	}
 	var latest, forgotten int64 // the user's sequence: none yet is 0, 0

@@ -124,8 +124,8 @@ func TestExplain(t *testing.T) {
 			t.Fatal(err)
 		}
 		queries = append(queries,
-			query{fmt.Sprintf("%s: changes, a full sync", user), s.reader.NewRaw(fullSyncSQL, user, 0, 101, 0).String(), nil},
-			query{fmt.Sprintf("%s: changes after a cursor", user), s.reader.NewRaw(changesSQL, user, mid, 101, mid).String(), nil},
+			query{fmt.Sprintf("%s: changes, a full sync", user), fullSyncSQL, []any{user, 0, 101}},
+			query{fmt.Sprintf("%s: changes after a cursor", user), changesSQL, []any{user, mid, 101, mid}},
 		)
 	}
 	queries = append(queries, query{"change positions of watched users", s.reader.NewSelect().TableExpr("users AS u").
