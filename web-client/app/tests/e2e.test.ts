@@ -33,6 +33,7 @@ import {
   taskRow,
   titles,
   watchCreates,
+  watchListTasks,
 } from "./support";
 
 const resultsDir = join(appDir, "test-results");
@@ -318,13 +319,32 @@ describe("the app in Chromium", { skip }, () => {
       await a.locator("#filter-order").selectOption({ label: "Newest first" });
     });
 
-    it("pages with load more", async () => {
+    it("pages with load more, counting every page's tasks once", async () => {
+      const lists = watchListTasks(a);
       await a.locator("#filter-page-size").selectOption("5");
       await expectTitles(a, ["Water plants", "Plan trip", "Read book", "Call plumber", "Write quarterly report"]);
       await expectCount(a, 6); // across all pages
       await a.getByRole("button", { name: "Load more" }).click();
       await expectTitles(a, ["Water plants", "Plan trip", "Read book", "Call plumber", "Write quarterly report", "Buy milk"]);
       await a.getByRole("button", { name: "Load more" }).waitFor({ state: "detached" });
+      await expectCount(a, 6);
+
+      // With two pages shown, a create and a delete refetch both; the count follows.
+      await createTask(a, { title: "Extra task" });
+      await expectTitles(a, ["Extra task", "Water plants", "Plan trip", "Read book", "Call plumber", "Write quarterly report", "Buy milk"]);
+      await expectCount(a, 7);
+      await taskRow(a, "Extra task").getByRole("button", { name: "Delete" }).click();
+      await taskRow(a, "Extra task").waitFor({ state: "detached" });
+      await expectCount(a, 6);
+
+      // Counting costs the server as much as a page: only first pages ask for the total.
+      const sent = lists.requests();
+      const first = sent.filter((r) => !r.pageToken);
+      const later = sent.filter((r) => r.pageToken);
+      assert.ok(first.length > 0, "the first page was requested");
+      assert.ok(later.length >= 2, `load more and the refetch after the create asked for a second page: ${JSON.stringify(sent)}`);
+      assert.deepEqual(first.filter((r) => r.includeTotalSize !== true), [], "every first page asks for the total");
+      assert.deepEqual(later.filter((r) => r.includeTotalSize !== undefined), [], "no later page asks for the total");
     });
 
     it("deletes a task", async () => {
@@ -415,7 +435,7 @@ describe("the app in Chromium", { skip }, () => {
 
     it("serves the signed-in user's tasks as JSON from a route handler, and no one else's", async () => {
       const alices = await routeTasks(a, stack.appUrl, 2);
-      assert.deepEqual(alices.totals, [5, 5, 5], "three pages of two");
+      assert.deepEqual(alices.totals, [5, 0, 0], "three pages of two, the total on the first");
       assert.deepEqual(alices.tasks.map((t) => t.title), aliceTitles);
       // The API's JSON form (toJson): enum names, lower-cased tags.
       const milk = alices.tasks.find((t) => t.title === "Buy milk");

@@ -1,6 +1,6 @@
 // What the browser tests do to the app, in the words of its screens.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Locator, Page } from "playwright-core";
+import type { Locator, Page, Request } from "playwright-core";
 
 /** Retries an assertion until it passes or timeoutMs is up (the UI updates asynchronously). */
 export async function eventually(fn: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
@@ -113,6 +113,49 @@ export function watchCreates(page: Page): { count(): number } {
   return { count: () => n };
 }
 
+/** A ListTasks request as the page sent it: the API's JSON form (fields with default values left out). */
+export interface ListTasksJson {
+  pageSize?: number;
+  pageToken?: string;
+  includeTotalSize?: boolean;
+}
+
+/**
+ * Records the ListTasks requests the page sends, decoded: Connect GETs (the
+ * app's transport sends ListTasks that way, as JSON in the message query
+ * parameter) or POSTs. requests() throws if one was not JSON.
+ */
+export function watchListTasks(page: Page): { requests(): ListTasksJson[] } {
+  const sent: ListTasksJson[] = [];
+  const problems: string[] = [];
+  page.on("request", (req) => {
+    if (req.method() === "OPTIONS" || !new URL(req.url()).pathname.endsWith("/tasks.v1.TaskService/ListTasks")) return;
+    try {
+      sent.push(listTasksJson(req));
+    } catch (err) {
+      problems.push(String(err));
+    }
+  });
+  return {
+    requests() {
+      if (problems.length > 0) throw new Error(`ListTasks requests the tests cannot read: ${problems.join("; ")}`);
+      return [...sent];
+    },
+  };
+}
+
+function listTasksJson(req: Request): ListTasksJson {
+  if (req.method() === "POST") {
+    const type = req.headers()["content-type"] ?? "";
+    if (!type.startsWith("application/json")) throw new Error(`a POST of ${type}`);
+    return JSON.parse(req.postData() ?? "{}") as ListTasksJson;
+  }
+  const query = new URL(req.url()).searchParams;
+  if (query.get("encoding") !== "json" || query.has("compression")) throw new Error(`a GET ${req.url()}`);
+  const message = query.get("message") ?? "";
+  return JSON.parse(query.get("base64") === "1" ? Buffer.from(message, "base64url").toString() : message) as ListTasksJson;
+}
+
 /** The titles the server-rendered overview (/overview) lists, in order. */
 export async function overviewTitles(page: Page): Promise<string[]> {
   return page.getByTestId("overview-task").allTextContents();
@@ -129,7 +172,8 @@ export interface TaskJson {
 
 /**
  * Every page of GET /api/tasks?pageSize=… with page's cookies (its signed-in
- * user), following nextPageToken; returns the tasks and each page's totalSize.
+ * user), following nextPageToken; returns the tasks and each page's totalSize
+ * (0 when the JSON leaves it out: only the first page asks for it).
  */
 export async function routeTasks(page: Page, appUrl: string, pageSize: number): Promise<{ tasks: TaskJson[]; totals: number[] }> {
   const tasks: TaskJson[] = [];

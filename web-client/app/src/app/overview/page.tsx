@@ -7,7 +7,7 @@ import { tasks } from "@/lib/tasks.server";
 export default async function OverviewPage() {
   await connection(); // rendered per request: the list is the caller's
   try {
-    const { tasks: list, totalSize } = await tasks.listTasks({ pageSize: 50 });
+    const { tasks: list, totalSize } = await tasks.listTasks({ pageSize: 50, includeTotalSize: true });
     return (
       <section className="card" aria-label="Overview">
         <h1 data-testid="overview-count">{`${totalSize} ${totalSize === 1 ? "task" : "tasks"}`}</h1>

@@ -1,12 +1,11 @@
 "use client";
 
-import { skipToken, useInfiniteQuery } from "@connectrpc/connect-query";
+import { skipToken } from "@connectrpc/connect-query";
 import {
   errorReason,
   ListTasksRequestSchema,
   Priority,
   TaskOrder,
-  TaskService,
   validate,
 } from "@example/tasks-client";
 import { useEffect, useState } from "react";
@@ -14,6 +13,7 @@ import { errorMessage } from "@/lib/draft";
 import { FieldError, priorityNames } from "./task-fields";
 import { TaskItem } from "./task-item";
 import { useLiveTasks, type LiveTasks } from "./use-live-tasks";
+import { useTaskPages } from "./use-task-pages";
 
 type Status = "all" | "open" | "done";
 
@@ -60,18 +60,11 @@ export function TaskBoard() {
   const checked = validate(ListTasksRequestSchema, request);
   const filterErrors = errorsByFilter(checked.violations);
 
-  const list = useInfiniteQuery(
-    TaskService.method.listTasks,
-    checked.valid ? { ...request, pageToken: "" } : skipToken,
-    {
-      pageParamKey: "pageToken",
-      getNextPageParam: (page) => page.nextPageToken || undefined,
-    },
-  );
+  const list = useTaskPages(checked.valid ? request : skipToken);
 
   const pages = list.data?.pages ?? [];
   const tasks = pages.flatMap((page) => page.tasks);
-  const total = pages[0]?.totalSize;
+  const total = pages[0]?.totalSize; // only the first page asks for it
   // Nothing listed: the user has no tasks at all when nothing is filtered
   // out, or when the live copy of all their tasks is empty.
   const filtered = request.completed !== undefined || priority !== Priority.UNSPECIFIED || tag !== "" || query !== "";

@@ -5,6 +5,8 @@ import { tasks } from "@/lib/tasks.server";
 
 // A route handler that proxies ListTasks as plain JSON, as the signed-in
 // user (src/lib/tasks.server.ts): GET /api/tasks?pageSize=20&pageToken=…
+// The first page (no pageToken) carries totalSize; later pages do not, as
+// the API asks: counting costs as much as a page, so it is done once.
 export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const pageSize = Number(url.searchParams.get("pageSize") ?? 20);
@@ -12,7 +14,8 @@ export async function GET(request: Request): Promise<Response> {
     return Response.json({ error: "INVALID_REQUEST" }, { status: 400 }); // not a number the API could take
   }
   try {
-    const res = await tasks.listTasks({ pageSize, pageToken: url.searchParams.get("pageToken") ?? "" });
+    const pageToken = url.searchParams.get("pageToken") ?? "";
+    const res = await tasks.listTasks({ pageSize, pageToken, includeTotalSize: pageToken === "" });
     // toJson, not Response.json(res): messages may hold bigints and enums.
     return Response.json(toJson(ListTasksResponseSchema, res));
   } catch (err) {
