@@ -1,4 +1,6 @@
--- ListTasks, first page of 50: what storage.(*Store).ListTasks sends (LIMIT
--- is the page size plus one, to know whether a next page exists).
+-- mode: prepared
+-- ListTasks, first page of 50, no total asked: what
+-- storage.(*Store).ListTasks sends (LIMIT is the page size plus one, to
+-- know whether a next page exists), prepared as the store prepares it.
 \set u random(0, :users - 1)
-SET LOCAL statement_timeout = 5000 \; SELECT t.*, (SELECT count(*) AS total FROM "tasks" AS "t" WHERE (t.user_id = 'ceiling-:u')) AS total FROM "tasks" AS "t" WHERE (t.user_id = 'ceiling-:u') ORDER BY t.create_time DESC, t.id DESC LIMIT 51;
+SELECT t.user_id, t.id, t.title, t.description, t.completed, t.priority, t.tags, t.due_time, t.create_time, t.update_time, t.complete_time, t.version, t.request_id, t.change_seq FROM tasks AS t WHERE (t.user_id = 'ceiling-' || :u) ORDER BY t.create_time DESC, t.id DESC LIMIT 51;
