@@ -192,10 +192,12 @@ func (s *Store) getRow(ctx context.Context, userID, id string) (taskRow, error) 
 // getSQL reads one task: the same text every time, prepared once.
 const getSQL = "SELECT " + taskColumns + " FROM tasks AS t WHERE t.user_id = $1 AND t.id = $2"
 
-// UpdateTask applies a patch in one transaction. The row is read with a
-// lock (see dialect.lockRow), so concurrent updates apply one after the
-// other and none is lost. A patch that changes no value writes nothing and
-// returns the task as it is, etag and update_time unchanged.
+// UpdateTask applies a patch; concurrent updates apply one after the
+// other and none is lost. Where a write is one statement (PostgreSQL) it
+// reads the task and writes it back only if no other write came in between
+// (updateOneCall), and otherwise, as on SQLite, locks the rows it changes
+// (updateLocked). A patch that changes no value writes nothing and returns
+// the task as it is, etag and update_time unchanged.
 func (s *Store) UpdateTask(ctx context.Context, userID, id string, p tasks.TaskPatch) (tasks.Task, error) {
 	if err := tasks.CheckUserID(userID); err != nil {
 		return tasks.Task{}, err
