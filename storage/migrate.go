@@ -44,23 +44,38 @@ func mustDiscover(dir string) *migrate.Migrations {
 // names. It is safe to run from several replicas at once: one migrates,
 // the others wait and then find nothing to do. Each run is one
 // transaction that takes the advisory lock, applies the migrations and
-// records them, so a failed migration leaves nothing behind and is not
-// marked applied.
+// records them, and sets the role's defaults in the database (see
+// dialect.setDefaults), so a failed migration leaves nothing behind and is
+// not marked applied.
 func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	var applied []string
-	err := s.migrate(ctx, true, func(ctx context.Context, m *migrate.Migrator) error {
+	var newDefaults bool
+	err := s.migrate(ctx, true, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
 		group, err := m.Migrate(ctx)
 		if err != nil {
 			return err
 		}
 		applied = names(group)
+		// Under the migration's lock: replicas starting at once would
+		// race to add the same role setting.
+		newDefaults, err = s.dialect.setDefaults(ctx, db, s.cfg.StatementTimeout)
+		if err != nil {
+			return fmt.Errorf("setting the database role's timeouts: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.setDefaults(ctx); err != nil {
-		return applied, err
+	if newDefaults {
+		// The pools' idle connections started under the old defaults:
+		// close them, so new ones get the new. (Through PgBouncer its
+		// server connections keep the old until it replaces them:
+		// server_lifetime, an hour by default.)
+		for _, db := range []*bun.DB{s.writer, s.reader} {
+			db.SetMaxIdleConns(0)
+			db.SetMaxIdleConns(s.cfg.MaxIdleConns)
+		}
 	}
 	// Make the page token key now rather than on the first list.
 	if _, err := s.pageKey(ctx); err != nil {
@@ -69,32 +84,11 @@ func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
-// setDefaults has the database apply the store's bounds to its sessions
-// (see dialect.setDefaults). When that changed them, the pools' idle
-// connections, which started under the old ones, are closed: new ones get
-// the new. (Through PgBouncer, its server connections keep the old until
-// it replaces them: server_lifetime, an hour by default.)
-func (s *Store) setDefaults(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.MigrationTimeout)
-	defer cancel()
-	changed, err := s.dialect.setDefaults(ctx, s.writer, s.cfg.StatementTimeout)
-	if err != nil {
-		return tasks.WrapError(tasks.KindOf(translate(ctx, err)), err, "setting the database role's timeouts")
-	}
-	if changed {
-		for _, db := range []*bun.DB{s.writer, s.reader} {
-			db.SetMaxIdleConns(0)
-			db.SetMaxIdleConns(s.cfg.MaxIdleConns)
-		}
-	}
-	return nil
-}
-
 // MigrateDown rolls back the last group of migrations (those one MigrateUp
 // applied) and returns their names.
 func (s *Store) MigrateDown(ctx context.Context) ([]string, error) {
 	var rolledBack []string
-	err := s.migrate(ctx, true, func(ctx context.Context, m *migrate.Migrator) error {
+	err := s.migrate(ctx, true, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
 		group, err := m.Rollback(ctx)
 		if err != nil {
 			return err
@@ -121,7 +115,7 @@ type Migration struct {
 // changes nothing.
 func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 	var out []Migration
-	err := s.migrate(ctx, false, func(ctx context.Context, m *migrate.Migrator) error {
+	err := s.migrate(ctx, false, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
 		ms, err := m.MigrationsWithStatus(ctx)
 		if err != nil {
 			return err
@@ -178,7 +172,7 @@ func names(g *migrate.MigrationGroup) []string {
 // happens in that transaction, and PostgreSQL's DDL is transactional. The
 // migration files are plain .up.sql (not .tx.up.sql) so that the Migrator
 // does not begin transactions of its own.
-func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Context, m *migrate.Migrator) error) (err error) {
+func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.MigrationTimeout)
 	defer cancel()
 	defer func() {
@@ -207,7 +201,7 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 	if err == nil {
 		m := migrate.NewMigrator(db, s.migrations, migrate.WithMarkAppliedOnSuccess(true))
 		if err = m.Init(ctx); err == nil { // bun's own tables
-			err = fn(ctx, m)
+			err = fn(ctx, db, m)
 		}
 	}
 	if err == nil {
