@@ -35,8 +35,12 @@ trap 'rm -rf "$work"' EXIT
 
 if [ "${SEED:-1}" != 0 ]; then
 	echo "ceiling: seeding $users users x $tasks tasks" >&2
-	psql -X -q -v ON_ERROR_STOP=1 -v users="$users" -v tasks="$tasks" -f "$here/ceiling/seed.sql" "$url" >&2
-	psql -X -q -v ON_ERROR_STOP=1 -f "$here/ceiling/seed-min.sql" "$url" >&2
+	# No statement timeout: tasksd made its own (DB_STATEMENT_TIMEOUT) the
+	# role's default, and seeding takes longer.
+	PGOPTIONS='-c statement_timeout=0' psql -X -q -v ON_ERROR_STOP=1 -v users="$users" -v tasks="$tasks" -f "$here/ceiling/seed.sql" "$url" >&2
+	# No statement timeout: tasksd made its own (DB_STATEMENT_TIMEOUT) the
+	# role's default, and seeding takes longer.
+	PGOPTIONS='-c statement_timeout=0' psql -X -q -v ON_ERROR_STOP=1 -f "$here/ceiling/seed-min.sql" "$url" >&2
 fi
 
 for s in $scripts; do

@@ -191,7 +191,7 @@ func TestListenThroughPooler(t *testing.T) {
 	pooled := pgtest.RequireBouncer(t).URL(t, direct)
 
 	var logs bytes.Buffer
-	deaf := mustOpen(t, Config{URL: pooled, PollInterval: 100 * time.Millisecond,
+	deaf := mustOpen(t, Config{URL: pooled, SimpleProtocol: true, PollInterval: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
 	if _, err := deaf.MigrateUp(testContext(t)); err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestListenThroughPooler(t *testing.T) {
 		t.Errorf("logged %d times, want once:\n%s", n, logs.String())
 	}
 
-	hearing := mustOpen(t, Config{URL: pooled, ListenURL: direct})
+	hearing := mustOpen(t, Config{URL: pooled, SimpleProtocol: true, ListenURL: direct})
 	h2 := mustListen(t, hearing)
 	mustHearCreate(t, h2, deaf, newUser()) // written through the pooler
 }
