@@ -58,7 +58,7 @@ func (r routes) handler() http.Handler {
 		CallTimeout:     r.callTimeout,
 		Watches:         r.watches,
 	})
-	mux.Handle(path, service.LimitInFlight(api, r.maxInFlight))
+	mux.Handle(path, service.LimitInFlight(api, r.maxInFlight, nil))
 
 	reflector := grpcreflect.NewStaticReflector(tasksv1connect.TaskServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
