@@ -2,7 +2,6 @@ package auth
 
 import (
 	"testing"
-	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 )
@@ -12,11 +11,7 @@ import (
 // by whether the token had verified before.
 func TestStats(t *testing.T) {
 	t.Parallel()
-	ed, _, _ := mustKeys(t)
-	srv := mustJWKSServer(t, mustPublicJWK(t, ed))
-	srv.down.Store(true)
-	loop := newLoopDriver()
-	v := mustVerifier(t, Config{JWKSURL: srv.url(), RefreshInterval: 5 * time.Minute, after: loop.after})
+	ed, srv, loop, v := mustIssuerDownAtStart(t)
 	<-loop.waits
 	loop.step()
 	wantStats(t, v, Stats{JWKSFetchFailures: 2})
