@@ -48,6 +48,8 @@ type jwksSource struct {
 
 	keys atomic.Pointer[keySet] // nil until a fetch has succeeded
 
+	fetched, failed atomic.Uint64 // fetches that brought keys, and that did not
+
 	ctx    context.Context // ends at close; every fetch runs under it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -160,12 +162,14 @@ func (s *jwksSource) startLocked() *fetchCall {
 		defer s.wg.Done()
 		ks, next, err := s.fetch()
 		if err == nil {
+			s.fetched.Add(1)
 			old := s.keys.Swap(ks)
 			if !sameKeys(old, ks) && s.onChange != nil {
 				s.onChange()
 			}
 			s.log.Debug("auth: JWKS fetched", "url", s.url, "keys", len(ks.keys))
 		} else {
+			s.failed.Add(1)
 			s.log.Warn("auth: JWKS fetch failed", "url", s.url, "err", err)
 		}
 		f.next, f.err = next, err

@@ -183,11 +183,7 @@ func TestJWKSDownAtStart(t *testing.T) {
 // no token asking.
 func TestJWKSBackgroundRetry(t *testing.T) {
 	t.Parallel()
-	ed, _, _ := mustKeys(t)
-	srv := mustJWKSServer(t, mustPublicJWK(t, ed))
-	srv.down.Store(true)
-	loop := newLoopDriver()
-	v := mustVerifier(t, Config{JWKSURL: srv.url(), RefreshInterval: 5 * time.Minute, after: loop.after})
+	ed, srv, loop, v := mustIssuerDownAtStart(t)
 
 	wantBetween(t, <-loop.waits, time.Second, 1250*time.Millisecond)
 	wantBetween(t, loop.step(), 2*time.Second, 2500*time.Millisecond)
@@ -209,6 +205,19 @@ func TestJWKSBackgroundRetry(t *testing.T) {
 	srv.down.Store(true)
 	wantBetween(t, loop.step(), time.Second, 1250*time.Millisecond)
 	mustAccept(t, v, mustSign(t, ed, goodClaims().with("sub", "user-3")), "user-3")
+}
+
+// mustIssuerDownAtStart starts a verifier while its issuer is down, with a
+// refresh interval of 5 minutes and its background loop driven by the
+// test. The issuer publishes ed.
+func mustIssuerDownAtStart(tb testing.TB) (ed signingKey, srv *jwksServer, loop *loopDriver, v *Verifier) {
+	tb.Helper()
+	ed, _, _ = mustKeys(tb)
+	srv = mustJWKSServer(tb, mustPublicJWK(tb, ed))
+	srv.down.Store(true)
+	loop = newLoopDriver()
+	v = mustVerifier(tb, Config{JWKSURL: srv.url(), RefreshInterval: 5 * time.Minute, after: loop.after})
+	return ed, srv, loop, v
 }
 
 func wantBetween(tb testing.TB, got, lo, hi time.Duration) {

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,8 @@ import (
 // *tokenCache is a cache that is off.
 type tokenCache struct {
 	size int
+
+	hits, misses atomic.Uint64 // what get answered, for Stats
 
 	mu      sync.RWMutex
 	entries map[tokenKey]cachedToken
@@ -52,8 +55,10 @@ func (c *tokenCache) get(token string, now time.Time) (string, time.Time, bool) 
 	e, ok := c.entries[k]
 	c.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
+		c.misses.Add(1)
 		return "", time.Time{}, false
 	}
+	c.hits.Add(1)
 	return e.sub, e.expires, true
 }
 

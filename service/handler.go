@@ -13,8 +13,9 @@ import (
 // Authenticate) and validated before it runs, and returns domain errors
 // that the error interceptor turns into Connect errors.
 type taskService struct {
-	store   tasks.TaskStore
-	watches *WatchHub // nil: WatchTasks is not served
+	store     tasks.TaskStore
+	watches   *WatchHub  // nil: WatchTasks is not served
+	telemetry *Telemetry // nil: nothing is reported
 }
 
 var _ tasksv1connect.TaskServiceHandler = (*taskService)(nil)

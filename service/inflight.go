@@ -14,8 +14,9 @@ import (
 // database can serve, queueing more calls only adds memory and latency; a
 // quick Unavailable lets clients back off and retry, and load balancers
 // send them elsewhere. Open watches do not count: they wait, and their
-// own limits bound them (WatchConfig).
-func LimitInFlight(next http.Handler, max int) http.Handler {
+// own limits bound them (WatchConfig). Each call shed is counted on t
+// (Refused); t may be nil.
+func LimitInFlight(next http.Handler, max int, t *Telemetry) http.Handler {
 	slots := make(chan struct{}, max)
 	errw := connect.NewErrorWriter()
 	overloaded := ConnectError(tasks.Errorf(tasks.KindUnavailable, "server overloaded, retry later"))
@@ -29,6 +30,7 @@ func LimitInFlight(next http.Handler, max int) http.Handler {
 			defer func() { <-slots }()
 			next.ServeHTTP(w, req)
 		default:
+			t.Refused(req.Context(), RefusedShed)
 			_ = errw.Write(w, req, overloaded)
 		}
 	})

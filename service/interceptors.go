@@ -11,6 +11,7 @@ import (
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -30,8 +31,9 @@ func RequestIDFrom(ctx context.Context) string {
 }
 
 // NewLoggingInterceptor logs one line per call, or per stream when it
-// ends: procedure, protocol, code, duration, user id and request id (never
-// the token). It runs outermost, so the code it logs is the one the client
+// ends: procedure, protocol, code, duration, user id, request id (never
+// the token) and, when the call is traced, its trace id. It runs outside
+// everything but telemetry, so the code it logs is the one the client
 // gets.
 func NewLoggingInterceptor(logger *slog.Logger) connect.Interceptor {
 	return loggingInterceptor{logger}
@@ -93,14 +95,18 @@ func (l loggingInterceptor) log(ctx context.Context, spec connect.Spec, peer con
 		}
 	}
 	user, _ := tasks.UserFrom(ctx)
-	l.logger.LogAttrs(ctx, level, "rpc",
+	attrs := []slog.Attr{
 		slog.String("procedure", spec.Procedure),
 		slog.String("protocol", peer.Protocol),
 		slog.String("code", code),
 		slog.Duration("duration", time.Since(start)),
 		slog.String("user", user.ID),
 		slog.String("request_id", id),
-	)
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+	}
+	l.logger.LogAttrs(ctx, level, "rpc", attrs...)
 }
 
 func newRequestID() string {

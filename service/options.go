@@ -32,27 +32,32 @@ type Config struct {
 	// Watches, when not nil, serves WatchTasks; without it WatchTasks is
 	// Unimplemented.
 	Watches *WatchHub
+	// Telemetry, when not nil, gets a span and a duration per call and
+	// the rest of what the service reports (NewTelemetry).
+	Telemetry *Telemetry
 }
 
 // NewTaskServiceHandler returns the path and handler of
 // tasks.v1.TaskService over store, with the options every call gets. The
 // caller must be authenticated before it runs (Authenticate).
 func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Handler) {
-	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches}, handlerOptions(cfg))
+	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, telemetry: cfg.Telemetry}, handlerOptions(cfg))
 }
 
 // handlerOptions is the one bundle of options the TaskService handler is
-// built with. The interceptors run in order: logging outermost (so the code
-// it logs is the one the client gets), then the error table, the default
-// deadline, and validation last, next to the handler.
+// built with. The interceptors run in order: telemetry outermost (so the
+// call's span is open when the rest run, and the code it counts is the one
+// the client gets), then logging (which logs the span's trace id), the
+// error table, the default deadline, and validation last, next to the
+// handler.
 func handlerOptions(cfg Config) connect.HandlerOption {
 	return connect.WithHandlerOptions(
-		connect.WithInterceptors(
+		connect.WithInterceptors(append(cfg.Telemetry.interceptors(),
 			NewLoggingInterceptor(cfg.Logger),
 			NewErrorInterceptor(cfg.Logger),
 			NewDeadlineInterceptor(cfg.CallTimeout),
 			validate.NewInterceptor(validate.WithValidator(cfg.Validator)),
-		),
+		)...),
 		connect.WithReadMaxBytes(int(cfg.MaxRequestBytes)),
 		fastGzip(),
 		connect.WithCompressMinBytes(1024),

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/example/tasks"
 )
 
@@ -51,6 +54,9 @@ type serveOptions struct {
 	authenticator Authenticator
 	// watch configures the watch hub (zero: its defaults).
 	watch WatchConfig
+	// meter and tracer, when either is set, get the server's Telemetry.
+	meter  metric.MeterProvider
+	tracer trace.TracerProvider
 }
 
 func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServer {
@@ -68,14 +74,22 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	if mem, ok := store.(*memStore); ok {
 		mem.committed = hub.Committed // as storage's Listen does
 	}
+	var tel *Telemetry
+	if opts.meter != nil || opts.tracer != nil {
+		if tel, err = NewTelemetry(TelemetryConfig{Meter: opts.meter, Tracer: opts.tracer, Watches: hub}); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { tel.Close() })
+	}
 	path, api := NewTaskServiceHandler(store, Config{
 		Logger:          logger,
 		Validator:       validator,
 		MaxRequestBytes: testMaxRequestBytes,
 		CallTimeout:     cmp.Or(opts.callTimeout, testCallTimeout),
 		Watches:         hub,
+		Telemetry:       tel,
 	})
-	limited := LimitInFlight(api, cmp.Or(opts.maxInFlight, testMaxInFlight))
+	limited := LimitInFlight(api, cmp.Or(opts.maxInFlight, testMaxInFlight), tel)
 	if opts.around != nil {
 		limited = opts.around(limited)
 	}

@@ -86,10 +86,12 @@ func (h *taskService) deliver(ctx context.Context, stream *connect.ServerStream[
 		// Seen before it is sent, as reads are: the next change may be
 		// announced the moment the client has this one.
 		w.seen(direct.Position)
-		msg := &tasksv1.WatchTasksResponse{Changes: changesToProto([]tasks.TaskChange{*direct.Change}), Cursor: direct.Cursor}
+		changes := []tasks.TaskChange{*direct.Change}
+		msg := &tasksv1.WatchTasksResponse{Changes: changesToProto(changes), Cursor: direct.Cursor}
 		if err := stream.Send(msg); err != nil {
 			return cursor, false, err
 		}
+		h.telemetry.watchDelivered(ctx, changes)
 		cursor, sent = direct.Cursor, true
 	}
 	if !read {
@@ -115,6 +117,11 @@ func (h *taskService) sendChanges(ctx context.Context, stream *connect.ServerStr
 		if len(page.Changes) > 0 || (first && !sent) {
 			if err := stream.Send(&tasksv1.WatchTasksResponse{Changes: changesToProto(page.Changes), Cursor: cursor}); err != nil {
 				return cursor, sent, err
+			}
+			if !first {
+				// What the first read sends is history, not news: how
+				// late it is says nothing of delivery.
+				h.telemetry.watchDelivered(ctx, page.Changes)
 			}
 			sent = true
 		}

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/example/tasks"
 )
 
@@ -61,6 +64,13 @@ type Config struct {
 	// Logger gets what the background work (Listen, ForgetDeletions) has
 	// to say. Default slog.Default().
 	Logger *slog.Logger
+
+	// Tracer, when not nil, gets a span for each query made within a
+	// span (a call's), from Bun's OpenTelemetry hook. Default: no spans.
+	Tracer trace.TracerProvider
+	// Meter, when not nil, gets the connection pools' numbers. Default:
+	// none.
+	Meter metric.MeterProvider
 }
 
 // The defaults of Config.

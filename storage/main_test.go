@@ -55,7 +55,12 @@ func mustOpen(tb testing.TB, cfg Config) *Store {
 // mustMigratedStore opens a store on a new database of b and migrates it.
 func mustMigratedStore(tb testing.TB, b backend) *Store {
 	tb.Helper()
-	s := mustOpen(tb, b.config(tb))
+	return mustMigrated(tb, mustOpen(tb, b.config(tb)))
+}
+
+// mustMigrated migrates s and returns it.
+func mustMigrated(tb testing.TB, s *Store) *Store {
+	tb.Helper()
 	if _, err := s.MigrateUp(testContext(tb)); err != nil {
 		tb.Fatalf("MigrateUp: %v", err)
 	}

@@ -107,14 +107,14 @@ func (p *params) argList(vs []any) []any {
 // message), prepared when the store prepares statements, and hands its
 // rows to scan.
 func (s *Store) read(ctx context.Context, text string, args []any, scan func(*sql.Rows) error) error {
-	return s.statement(ctx, s.reader.DB, text, args, scan)
+	return s.statement(ctx, s.reader, text, args, scan)
 }
 
 // writeOne runs one writing statement with args like read, on the
 // writer, and returns the single int64 its first row holds: ok false when
 // it returns no row or NULL.
 func (s *Store) writeOne(ctx context.Context, text string, args []any) (v int64, ok bool, err error) {
-	err = s.statement(ctx, s.writer.DB, text, args, func(rows *sql.Rows) error {
+	err = s.statement(ctx, s.writer, text, args, func(rows *sql.Rows) error {
 		if !rows.Next() {
 			return nil
 		}
@@ -128,11 +128,11 @@ func (s *Store) writeOne(ctx context.Context, text string, args []any) (v int64,
 	return v, ok, err
 }
 
-func (s *Store) statement(ctx context.Context, db *sql.DB, text string, args []any, scan func(*sql.Rows) error) error {
+func (s *Store) statement(ctx context.Context, db *bun.DB, text string, args []any, scan func(*sql.Rows) error) error {
 	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
 	defer cancel()
-	err := func() error {
-		st, err := s.stmts.get(ctx, db, text)
+	err := s.traced(ctx, db, text, nil, func(ctx context.Context) error {
+		st, err := s.stmts.get(ctx, db.DB, text)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *Store) statement(ctx context.Context, db *sql.DB, text string, args []a
 		if st != nil {
 			rows, err = st.QueryContext(ctx, args...)
 		} else {
-			rows, err = db.QueryContext(ctx, message(begin, text), args...)
+			rows, err = db.DB.QueryContext(ctx, message(begin, text), args...)
 		}
 		if err != nil {
 			return err
@@ -150,6 +150,6 @@ func (s *Store) statement(ctx context.Context, db *sql.DB, text string, args []a
 			return err
 		}
 		return rows.Err()
-	}()
+	})
 	return translate(ctx, err)
 }

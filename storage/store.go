@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 	"github.com/uptrace/bun/schema"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/example/tasks"
 )
@@ -40,6 +41,11 @@ type Store struct {
 	// notifications, when not nil, hears of other processes' commits until
 	// ctx ends.
 	notifications func(ctx context.Context, l CommitListener)
+
+	// queryHook, when not nil, is told of every query (traced): spans.
+	queryHook bun.QueryHook
+	// pools, when not nil, reports the pools' numbers until Close.
+	pools metric.Registration
 }
 
 var _ tasks.TaskStore = (*Store)(nil)
@@ -51,16 +57,46 @@ var _ tasks.TaskStore = (*Store)(nil)
 // MigrateUp before serving.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	raw := strings.TrimSpace(cfg.URL)
+	var s *Store
+	var err error
 	switch {
 	case raw == "":
 		return nil, invalidURL("empty")
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		return openPostgres(raw, cfg.withDefaults(defaultPGMaxOpenConns))
+		s, err = openPostgres(raw, cfg.withDefaults(defaultPGMaxOpenConns))
 	case strings.Contains(raw, "://"):
 		return nil, invalidURL("unsupported scheme (want postgres://, postgresql://, file: or a path)")
 	default:
-		return openSQLite(ctx, raw, cfg.withDefaults(defaultSQLiteReaders))
+		s, err = openSQLite(ctx, raw, cfg.withDefaults(defaultSQLiteReaders))
 	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.instrument(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// instrument adds the telemetry cfg asks for: query spans on both pools
+// (Bun's queries and the store's own, see traced) and the pools' numbers.
+func (s *Store) instrument() error {
+	if s.queryHook = newQueryHook(s.cfg.Tracer); s.queryHook != nil {
+		writer := s.writer.WithQueryHook(s.queryHook)
+		if s.reader == s.writer {
+			s.reader = writer
+		} else {
+			s.reader = s.reader.WithQueryHook(s.queryHook)
+		}
+		s.writer = writer
+	}
+	if s.cfg.Meter == nil {
+		return nil
+	}
+	var err error
+	s.pools, err = s.reportPools(s.cfg.Meter)
+	return err
 }
 
 func invalidURL(format string, args ...any) error {
@@ -72,6 +108,9 @@ func (s *Store) Backend() string { return s.dialect.name() }
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
+	if s.pools != nil {
+		_ = s.pools.Unregister()
+	}
 	s.stmts.close()
 	err := s.writer.Close()
 	if s.reader != s.writer {

@@ -68,15 +68,19 @@ func message(begin, q string) string {
 
 // query runs one read-only statement, alone in its message (see message),
 // and scans its rows into dest (a slice).
-func (s *Store) query(ctx context.Context, q interface{ String() string }, dest any) error {
+func (s *Store) query(ctx context.Context, q *bun.SelectQuery, dest any) error {
 	ctx, cancel, begin := s.dialect.bound(ctx, s.cfg.StatementTimeout)
 	defer cancel()
-	// The *sql.DB, not bun's: the text is formatted already, and bun
-	// would look for placeholders in it again.
-	rows, err := s.reader.DB.QueryContext(ctx, message(begin, q.String()))
-	if err == nil {
-		err = s.reader.ScanRows(ctx, rows, dest)
-	}
+	text := q.String()
+	err := s.traced(ctx, s.reader, "", q, func(ctx context.Context) error {
+		// The *sql.DB, not bun's: the text is formatted already, and bun
+		// would look for placeholders in it again.
+		rows, err := s.reader.DB.QueryContext(ctx, message(begin, text))
+		if err != nil {
+			return err
+		}
+		return s.reader.ScanRows(ctx, rows, dest)
+	})
 	return translate(ctx, err)
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // config is every setting of the server, read in one place: flags, each
@@ -47,11 +49,16 @@ type config struct {
 	WatchMaxPerUser  int
 	WatchMax         int
 
-	// DebugAddr, when set, serves net/http/pprof on its own listener.
+	// DebugAddr, when set, serves net/http/pprof and /metrics on its own
+	// listener.
 	DebugAddr string
 	// ReadyFile, when set, is written once the server accepts connections
 	// (see internal/readyfile).
 	ReadyFile string
+
+	// spans, when set (by tests; it is no setting), receives every span
+	// as it ends, instead of an OTLP exporter.
+	spans sdktrace.SpanExporter
 }
 
 // parseOptions adapt parseConfig to a subcommand.

@@ -50,7 +50,7 @@ func (c *config) settings(listenDefault string) []setting {
 		{"WATCH_MAX_DURATION", "30m", "longest a watch stays open before it ends Unavailable (clients reconnect)", duration(&c.WatchMaxDuration)},
 		{"WATCH_MAX_PER_USER", "16", "open watches of one user per replica", positiveInt(&c.WatchMaxPerUser)},
 		{"WATCH_MAX", "10000", "open watches per replica", positiveInt(&c.WatchMax)},
-		{"DEBUG_ADDR", "", "host:port for a separate pprof listener (/debug/pprof/); empty: off. Never expose it", optionalAddr(&c.DebugAddr)},
+		{"DEBUG_ADDR", "", "host:port for a separate listener serving Prometheus /metrics and pprof (/debug/pprof/); empty: off, and no metrics are kept. Never expose it", optionalAddr(&c.DebugAddr)},
 		{"READY_FILE", "", "once listening, write {\"url\": …, \"pid\": …} to this file, for scripts and tests that start the server", str(&c.ReadyFile)},
 	}
 }

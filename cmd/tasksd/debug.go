@@ -8,15 +8,17 @@ import (
 	"time"
 )
 
-// serveDebug serves net/http/pprof on its own listener at addr, apart from
-// the API so profiles are never reachable through it. It is off unless
-// DEBUG_ADDR is set. The returned func closes the listener.
-func serveDebug(addr string, logger *slog.Logger) (func(), error) {
+// serveDebug serves net/http/pprof and metrics (Prometheus's /metrics) on
+// their own listener at addr, apart from the API so that neither is ever
+// reachable through it. It is off unless DEBUG_ADDR is set. The returned
+// func closes the listener.
+func serveDebug(addr string, metrics http.Handler, logger *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -24,6 +26,6 @@ func serveDebug(addr string, logger *slog.Logger) (func(), error) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	logger.Warn("serving pprof; keep DEBUG_ADDR private", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	logger.Warn("serving pprof and metrics; keep DEBUG_ADDR private", "url", "http://"+ln.Addr().String()+"/debug/pprof/", "metrics", "http://"+ln.Addr().String()+"/metrics")
 	return func() { srv.Close() }, nil
 }

@@ -136,6 +136,35 @@ func (p *process) mustWaitListening(tb testing.TB) string {
 	return info.URL
 }
 
+// mustStop stops a server with SIGTERM and waits for it to exit cleanly.
+func (p *process) mustStop(tb testing.TB) {
+	tb.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		tb.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			tb.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(time.Minute):
+		tb.Fatal("the server did not stop on SIGTERM")
+	}
+}
+
+// logLines returns the JSON log lines (LOG_FORMAT=json) the process wrote
+// whose msg is msg.
+func (p *process) logLines(msg string) []map[string]any {
+	var out []map[string]any
+	for line := range strings.Lines(p.text()) {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == msg {
+			out = append(out, entry)
+		}
+	}
+	return out
+}
+
 // mustOutput runs the binary to completion and returns its standard output.
 func mustOutput(tb testing.TB, env map[string]string, args ...string) string {
 	tb.Helper()
@@ -186,17 +215,7 @@ func TestEndToEndPostgres(t *testing.T) {
 		t.Errorf("migrate up on a migrated database:\n%s", out)
 	}
 
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-srv.exited:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the server did not stop on SIGTERM")
-	}
+	srv.mustStop(t)
 	if _, err := os.Stat(srv.readyFile); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the ready file outlived the server: %v", err)
 	}
@@ -206,10 +225,8 @@ func TestEndToEndPostgres(t *testing.T) {
 		t.Error("the token was logged")
 	}
 	var sawCall bool
-	for _, line := range strings.Split(logs, "\n") {
-		var entry map[string]any
-		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "rpc" &&
-			entry["procedure"] == "/tasks.v1.TaskService/CreateTask" && entry["user"] == "e2e-user" && entry["code"] == "ok" {
+	for _, entry := range srv.logLines("rpc") {
+		if entry["procedure"] == "/tasks.v1.TaskService/CreateTask" && entry["user"] == "e2e-user" && entry["code"] == "ok" {
 			sawCall = true
 		}
 	}

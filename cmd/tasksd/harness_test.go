@@ -39,6 +39,13 @@ type testServer struct {
 // settings by variable name.
 func mustStartServer(tb testing.TB, env map[string]string) *testServer {
 	tb.Helper()
+	return mustStartServerWith(tb, env, nil)
+}
+
+// mustStartServerWith is mustStartServer with edit, when not nil, applied
+// to the configuration: for what is no setting.
+func mustStartServerWith(tb testing.TB, env map[string]string, edit func(*config)) *testServer {
+	tb.Helper()
 	vars := map[string]string{
 		"LISTEN_ADDR":          "127.0.0.1:0",
 		"DATA_DIR":             tb.TempDir(),
@@ -54,6 +61,9 @@ func mustStartServer(tb testing.TB, env map[string]string) *testServer {
 	cfg, err := parseConfig("test", nil, envMap(vars), parseOptions{})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &testServer{cfg: cfg, stop: stop, done: make(chan error, 1)}

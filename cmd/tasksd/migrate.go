@@ -23,7 +23,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	default:
 		return fmt.Errorf("unknown migrate action %q (want up, down or status)", action)
 	}
-	store, err := openStoreNoMigrate(ctx, cfg, cfg.logger())
+	store, err := openStoreNoMigrate(ctx, cfg, cfg.logger(), nil)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ type routes struct {
 	logger       *slog.Logger
 	// watches serves WatchTasks.
 	watches *service.WatchHub
+	// telemetry gets the calls' spans and metrics.
+	telemetry *service.Telemetry
 
 	corsOrigins     []string
 	maxRequestBytes int64
@@ -57,8 +59,9 @@ func (r routes) handler() http.Handler {
 		MaxRequestBytes: r.maxRequestBytes,
 		CallTimeout:     r.callTimeout,
 		Watches:         r.watches,
+		Telemetry:       r.telemetry,
 	})
-	mux.Handle(path, service.LimitInFlight(api, r.maxInFlight))
+	mux.Handle(path, service.LimitInFlight(api, r.maxInFlight, r.telemetry))
 
 	reflector := grpcreflect.NewStaticReflector(tasksv1connect.TaskServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

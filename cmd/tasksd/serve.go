@@ -17,13 +17,25 @@ import (
 )
 
 // serve runs the server until ctx ends, then shuts down gracefully: health
-// turns NOT_SERVING, in-flight calls get cfg.ShutdownTimeout to finish, and
-// the database pool closes last. ready, if not nil, is called with the
-// server's base URL once it accepts connections.
+// turns NOT_SERVING, in-flight calls get cfg.ShutdownTimeout to finish, the
+// database pool closes, and the last spans are sent. ready, if not nil, is
+// called with the server's base URL once it accepts connections.
 func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL string)) error {
 	logger := cfg.logger()
 
-	store, err := openStore(ctx, cfg, logger)
+	tel, err := newTelemetry(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("OpenTelemetry: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), telemetryFlushTimeout)
+		defer cancel()
+		if err := tel.Shutdown(ctx); err != nil {
+			logger.Warn("sending the last spans", "err", err)
+		}
+	}()
+
+	store, err := openStore(ctx, cfg, logger, tel)
 	if err != nil {
 		return err
 	}
@@ -49,6 +61,16 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	}, logger)
 	stopListening := store.Listen(watches)
 	defer stopListening()
+	calls, err := service.NewTelemetry(service.TelemetryConfig{Meter: tel.Meter, Tracer: tel.Tracer, Watches: watches})
+	if err != nil {
+		return err
+	}
+	defer calls.Close()
+	stopReporting, err := reportServer(tel.Meter, health, verifier)
+	if err != nil {
+		return err
+	}
+	defer stopReporting()
 	handler := routes{
 		store:           store,
 		validator:       validator,
@@ -56,6 +78,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 		health:          health,
 		logger:          logger,
 		watches:         watches,
+		telemetry:       calls,
 		corsOrigins:     cfg.CORSOrigins,
 		maxRequestBytes: cfg.MaxRequestBytes,
 		maxInFlight:     cfg.MaxInFlight,
@@ -92,7 +115,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	}
 
 	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, logger)
+		stopDebug, err := serveDebug(cfg.DebugAddr, tel.Handler(), logger)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("DEBUG_ADDR: %w", err)

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/example/tasks/internal/telemetry"
 	"github.com/example/tasks/storage"
 )
 
 // openStore opens the database DATABASE_URL names (SQLite in DATA_DIR when
-// it is empty) and applies pending migrations.
-func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*storage.Store, error) {
-	store, err := openStoreNoMigrate(ctx, cfg, logger)
+// it is empty) and applies pending migrations. Its queries are traced and
+// its pools measured through tel, when not nil.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger, tel *telemetry.Telemetry) (*storage.Store, error) {
+	store, err := openStoreNoMigrate(ctx, cfg, logger, tel)
 	if err != nil {
 		return nil, err
 	}
@@ -27,12 +29,12 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*storage.S
 }
 
 // openStoreNoMigrate opens the database without touching its schema.
-func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*storage.Store, error) {
+func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger, tel *telemetry.Telemetry) (*storage.Store, error) {
 	url := cfg.DatabaseURL
 	if url == "" {
 		url = storage.DefaultSQLitePath(cfg.DataDir)
 	}
-	store, err := storage.Open(ctx, storage.Config{
+	sc := storage.Config{
 		URL:              url,
 		ListenURL:        cfg.DatabaseListenURL,
 		MaxOpenConns:     cfg.DBMaxConns,
@@ -40,7 +42,11 @@ func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*
 		SimpleProtocol:   !cfg.PreparedStatements,
 		ChangeRetention:  cfg.ChangeRetention,
 		Logger:           logger,
-	})
+	}
+	if tel != nil {
+		sc.Tracer, sc.Meter = tel.Tracer, tel.Meter
+	}
+	store, err := storage.Open(ctx, sc)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
