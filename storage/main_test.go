@@ -52,10 +52,26 @@ func mustOpen(tb testing.TB, cfg Config) *Store {
 	return s
 }
 
+// eachBackend runs test against each backend, in parallel.
+func eachBackend(t *testing.T, test func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, b)
+		})
+	}
+}
+
 // mustMigratedStore opens a store on a new database of b and migrates it.
 func mustMigratedStore(tb testing.TB, b backend) *Store {
 	tb.Helper()
-	s := mustOpen(tb, b.config(tb))
+	return mustMigrated(tb, b.config(tb))
+}
+
+// mustMigrated opens a store with cfg and migrates its database.
+func mustMigrated(tb testing.TB, cfg Config) *Store {
+	tb.Helper()
+	s := mustOpen(tb, cfg)
 	if _, err := s.MigrateUp(testContext(tb)); err != nil {
 		tb.Fatalf("MigrateUp: %v", err)
 	}
