@@ -22,6 +22,7 @@ type config struct {
 	StatementTimeout   time.Duration
 	PreparedStatements bool
 	ChangeRetention    time.Duration
+	MaxTasksPerUser    int
 
 	JWKSURL   string
 	JWTSecret string

@@ -39,6 +39,7 @@ func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*
 		StatementTimeout: cfg.StatementTimeout,
 		SimpleProtocol:   !cfg.PreparedStatements,
 		ChangeRetention:  cfg.ChangeRetention,
+		MaxTasksPerUser:  cfg.MaxTasksPerUser,
 		Logger:           logger,
 	})
 	if err != nil {
