@@ -21,9 +21,10 @@ const (
 	KindUnauthenticated                  // no valid credentials
 	KindCursorExpired                    // a sync cursor older than the changes still remembered
 	KindTooManyWatches                   // the caller, or the server, has as many open watches as allowed
+	KindQuotaExceeded                    // the user has as many tasks as allowed
 )
 
-var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches"}
+var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches", "quota exceeded"}
 
 func (k ErrorKind) String() string {
 	if int(k) < len(kindNames) {
@@ -87,6 +88,12 @@ func KindOf(err error) ErrorKind {
 // ErrNotFound is what every store answers for a task that does not exist
 // or is not the caller's: the two look exactly alike.
 func ErrNotFound() *Error { return Errorf(KindNotFound, "task not found") }
+
+// ErrQuotaExceeded is what a create answers when the user already has the
+// most tasks a store allows (limit).
+func ErrQuotaExceeded(limit int) *Error {
+	return Errorf(KindQuotaExceeded, "at most %d tasks per user; delete some to add more", limit)
+}
 
 // ErrETagMismatch is what a write with a stale etag answers.
 func ErrETagMismatch() *Error {

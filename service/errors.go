@@ -27,6 +27,7 @@ const (
 	ReasonETagMismatch   = "ETAG_MISMATCH"
 	ReasonCursorExpired  = "CURSOR_EXPIRED"
 	ReasonTooManyWatches = "TOO_MANY_WATCHES"
+	ReasonQuotaExceeded  = "QUOTA_EXCEEDED"
 	ReasonUnavailable    = "SERVICE_UNAVAILABLE"
 	ReasonInternal       = "INTERNAL_ERROR"
 )
@@ -44,6 +45,7 @@ var edge = map[tasks.ErrorKind]struct {
 	tasks.KindUnauthenticated: {connect.CodeUnauthenticated, ReasonUnauthorized},
 	tasks.KindCursorExpired:   {connect.CodeFailedPrecondition, ReasonCursorExpired},
 	tasks.KindTooManyWatches:  {connect.CodeResourceExhausted, ReasonTooManyWatches},
+	tasks.KindQuotaExceeded:   {connect.CodeResourceExhausted, ReasonQuotaExceeded},
 	tasks.KindInternal:        {connect.CodeInternal, ReasonInternal},
 }
 

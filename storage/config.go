@@ -61,6 +61,10 @@ type Config struct {
 	// ChangeRetention is how long deletions are remembered for sync
 	// (ForgetDeletions). Default tasks.ChangeRetention.
 	ChangeRetention time.Duration
+	// MaxTasksPerUser is the most tasks one user may have: a create
+	// beyond it is QuotaExceeded (a create repeating a stored one's request
+	// id still returns that task). Default 0: no limit.
+	MaxTasksPerUser int
 	// Logger gets what the background work (Listen, ForgetDeletions) has
 	// to say. Default slog.Default().
 	Logger *slog.Logger

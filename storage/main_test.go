@@ -52,6 +52,16 @@ func mustOpen(tb testing.TB, cfg Config) *Store {
 	return s
 }
 
+// eachBackend runs test against each backend, in parallel.
+func eachBackend(t *testing.T, test func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, b)
+		})
+	}
+}
+
 // mustMigratedStore opens a store on a new database of b and migrates it.
 func mustMigratedStore(tb testing.TB, b backend) *Store {
 	tb.Helper()

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/uptrace/bun"
 
@@ -16,19 +18,43 @@ import (
 // write that turns out to change nothing rolls back, its number with it.
 
 // bumpSQL takes the next number of user ?0's sequence, creating the row on
-// the user's first write.
+// the user's first write, and returns it.
 const bumpSQL = "INSERT INTO users (user_id, change_seq) VALUES (?0, 1) " +
-	"ON CONFLICT (user_id) DO UPDATE SET change_seq = users.change_seq + 1"
+	"ON CONFLICT (user_id) DO UPDATE SET change_seq = users.change_seq + 1 RETURNING change_seq"
 
-// seqSQL is user ?0's latest number, as an expression: in a transaction
-// after bumpSQL, the number that write took.
-const seqSQL = "(SELECT u.change_seq FROM users AS u WHERE u.user_id = ?0)"
+// The user's row also counts the user's tasks (users.task_count), for the
+// quota: every create and delete keeps it in the same update that takes
+// its number, so it costs no statement of its own and, the row locked,
+// one user's creates check it one after the other. (On PostgreSQL the
+// functions tasks_create and tasks_delete do the same.)
 
-// nextSeq takes the next number of userID's sequence inside tx.
+// createSeqSQL is bumpSQL for a create, which also takes a place in the
+// count: unless the user has ?1 tasks already (?1 > 0), when it changes
+// nothing and returns no row.
+const createSeqSQL = "INSERT INTO users (user_id, change_seq, task_count) VALUES (?0, 1, 1) " +
+	"ON CONFLICT (user_id) DO UPDATE SET change_seq = users.change_seq + 1, task_count = users.task_count + 1 " +
+	"WHERE ?1 <= 0 OR users.task_count < ?1 RETURNING change_seq"
+
+// deleteSeqSQL is bumpSQL for a delete, which gives the task's place back.
+// The row is there: the task's create made it.
+const deleteSeqSQL = "UPDATE users SET change_seq = change_seq + 1, task_count = task_count - 1 " +
+	"WHERE user_id = ?0 RETURNING change_seq"
+
+// nextSeq takes the next number of userID's sequence inside tx, for a
+// write that neither adds nor removes a task.
 func nextSeq(ctx context.Context, tx bun.Tx, userID string) (int64, error) {
-	var seq int64
-	err := tx.QueryRowContext(ctx, bumpSQL+" RETURNING change_seq", userID).Scan(&seq)
+	seq, _, err := takeSeq(ctx, tx, bumpSQL, userID)
 	return seq, err
+}
+
+// takeSeq runs q (bumpSQL, createSeqSQL or deleteSeqSQL) with args inside
+// tx and returns the number it took: ok false when it took none.
+func takeSeq(ctx context.Context, tx bun.Tx, q string, args ...any) (seq int64, ok bool, err error) {
+	err = tx.QueryRowContext(ctx, q, args...).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return seq, err == nil, err
 }
 
 // CommitListener hears of commits to users' tasks: see Store.Listen.

@@ -16,7 +16,9 @@ import (
 // user with the same RequestID stored (NotFound if it has been deleted since,
 // while its deletion is remembered). Two creates racing with one request id
 // store one row: the unique (user_id, request_id) index decides, and the
-// loser reads the winner's task.
+// loser reads the winner's task. A user with MaxTasksPerUser tasks gets
+// QuotaExceeded, unless the request id is one of theirs: a retry is
+// answered as before.
 func (s *Store) CreateTask(ctx context.Context, userID string, nt tasks.NewTask) (tasks.Task, error) {
 	if err := tasks.CheckUserID(userID); err != nil {
 		return tasks.Task{}, err
@@ -29,80 +31,65 @@ func (s *Store) CreateTask(ctx context.Context, userID string, nt tasks.NewTask)
 	if err != nil {
 		return tasks.Task{}, err
 	}
-	// The common case, a new task: the next number of the user's sequence
-	// and the row, in one transaction and (on PostgreSQL) one round trip.
 	row.stamped(time.Now())
-	seq, stored, err := s.insert(ctx, &row)
-	if err != nil {
-		return tasks.Task{}, err
-	}
-	if stored {
-		row.ChangeSeq = seq
-		t := row.task()
-		s.committed(userID, row.ChangeSeq, tasks.TaskChange{Task: &t})
-		return t, nil
-	}
-	// Not stored: a create with the same request id came first, or deleted
-	// what it created. (The number it took is left unused.)
-	return s.createAgain(ctx, &row)
-}
-
-// insert stores row, taking the next number of its user's sequence, unless
-// a create with its request id came first or a remembered deletion holds
-// that id; it returns the number, stored false when it stored nothing.
-func (s *Store) insert(ctx context.Context, row *taskRow) (seq int64, stored bool, err error) {
 	if w := s.dialect.writes(); w != nil {
-		return s.writeOne(ctx, w.create, paramValues(s.dialect, row.insertArgs()))
+		// The common case, a new task, in one round trip: the next number
+		// of the user's sequence and the row (see tasks_create).
+		seq, stored, err := s.writeOne(ctx, w.create, paramValues(s.dialect, row.createArgs(s.cfg.MaxTasksPerUser)))
+		if err != nil {
+			return tasks.Task{}, err
+		}
+		if stored {
+			row.ChangeSeq = seq
+			t := row.task()
+			s.committed(userID, row.ChangeSeq, tasks.TaskChange{Task: &t})
+			return t, nil
+		}
+		// Not stored: a create with the same request id came first, or
+		// deleted what it created, or the user is at the limit.
 	}
-	gen := s.writer.QueryGen()
-	seqs, err := s.writeScript(ctx, gen.FormatQuery(bumpSQL, row.UserID), gen.FormatQuery(insertSQL, row.insertArgs()...))
-	if err != nil || len(seqs) == 0 {
-		return 0, false, err
-	}
-	return seqs[0], true, nil
+	return s.createLocked(ctx, &row)
 }
 
-// insertSQL stores a task unless a remembered deletion holds its request
-// id, taking the number bumpSQL took, and returns that number; nothing when
-// it stored nothing. Its arguments are taskRow.insertArgs.
-const insertSQL = "INSERT INTO tasks (user_id, id, title, description, completed, priority, tags, " +
-	"due_time, create_time, update_time, complete_time, version, request_id, change_seq) " +
-	"SELECT ?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, " + seqSQL + " " +
-	"WHERE NOT EXISTS (SELECT 1 FROM task_tombstones AS d WHERE d.user_id = ?0 AND d.request_id = ?12) " +
-	"ON CONFLICT (user_id, request_id) DO NOTHING RETURNING change_seq"
-
-func (r *taskRow) insertArgs() []any {
+// createArgs are the arguments of oneCallWrites.create: the row's values
+// and the limit of the user's tasks.
+func (r *taskRow) createArgs(maxTasks int) []any {
 	return []any{r.UserID, r.ID, r.Title, r.Description, r.Completed, r.Priority, r.Tags,
-		r.DueTime, r.CreateTime, r.UpdateTime, r.CompleteTime, r.Version, r.RequestID}
+		r.DueTime, r.CreateTime, r.UpdateTime, r.CompleteTime, r.Version, r.RequestID, maxTasks}
 }
 
-// createAgain finishes a create whose row was not stored, which only a
-// request id can cause: in one transaction it returns the task stored with
-// the same request id, NotFound when that task has been deleted, and
-// otherwise (the other task vanished without a trace) stores the new one
-// after all, with the user's next number.
-func (s *Store) createAgain(ctx context.Context, row *taskRow) (tasks.Task, error) {
-	if row.RequestID == nil {
-		return tasks.Task{}, tasks.Errorf(tasks.KindInternal, "a create without a request id stored nothing")
-	}
+// createLocked is CreateTask as one transaction (SQLite's create, and
+// PostgreSQL's when its one call stored nothing): it returns the task
+// stored with the same request id, NotFound when that task has been
+// deleted, and otherwise stores the new one with the user's next number,
+// if the user has room for it (QuotaExceeded if not).
+func (s *Store) createLocked(ctx context.Context, row *taskRow) (tasks.Task, error) {
 	var out taskRow
 	var seq int64
 	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
 		seq = 0
-		err := tx.NewSelect().Model(&out).Where("t.user_id = ? AND t.request_id = ?", row.UserID, *row.RequestID).Scan(ctx)
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err // found it, or failed
+		if row.RequestID != nil {
+			err := tx.NewSelect().Model(&out).Where("t.user_id = ? AND t.request_id = ?", row.UserID, *row.RequestID).Scan(ctx)
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err // found it, or failed
+			}
+			deleted, err := tx.NewSelect().Model((*tombstoneRow)(nil)).
+				Where("d.user_id = ? AND d.request_id = ?", row.UserID, *row.RequestID).Exists(ctx)
+			switch {
+			case err != nil:
+				return err
+			case deleted:
+				return tasks.ErrNotFound()
+			}
 		}
-		deleted, err := tx.NewSelect().Model((*tombstoneRow)(nil)).
-			Where("d.user_id = ? AND d.request_id = ?", row.UserID, *row.RequestID).Exists(ctx)
+		var room bool
+		var err error
+		seq, room, err = takeSeq(ctx, tx, createSeqSQL, row.UserID, s.cfg.MaxTasksPerUser)
 		switch {
 		case err != nil:
 			return err
-		case deleted:
-			return tasks.ErrNotFound()
-		}
-		if seq, err = nextSeq(ctx, tx, row.UserID); err != nil {
-			return err
+		case !room:
+			return tasks.ErrQuotaExceeded(s.cfg.MaxTasksPerUser)
 		}
 		out = *row.stamped(time.Now())
 		out.ChangeSeq = seq
@@ -336,7 +323,7 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id, etagWant string) err
 		}
 		if len(gone) == 1 {
 			var err error
-			if seq, err = nextSeq(ctx, tx, userID); err != nil {
+			if seq, _, err = takeSeq(ctx, tx, deleteSeqSQL, userID); err != nil {
 				return err
 			}
 			_, err = tx.NewInsert().Model(&tombstoneRow{

@@ -83,33 +83,3 @@ func (s *Store) query(ctx context.Context, q *bun.SelectQuery, dest any) error {
 	})
 	return translate(ctx, err)
 }
-
-// writeScript runs stmts (formatted SQL) one by one in one write
-// transaction and returns the single int64 column of the rows the last one
-// returns; only the last may return rows.
-func (s *Store) writeScript(ctx context.Context, stmts ...string) ([]int64, error) {
-	var out []int64
-	last := len(stmts) - 1
-	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
-		out = out[:0]
-		for _, q := range stmts[:last] {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return err
-			}
-		}
-		rows, err := tx.QueryContext(ctx, stmts[last])
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v int64
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return rows.Err()
-	})
-	return out, err
-}

@@ -9,9 +9,9 @@ package storage
 
 // oneCallWrites are the statements of the writes that take one call.
 type oneCallWrites struct {
-	// create stores a task: the arguments are taskRow.insertArgs; it
+	// create stores a task: the arguments are taskRow.createArgs; it
 	// returns the number the task took, or NULL when it stored nothing
-	// (see the tasks_create function's migration).
+	// (see the tasks_create function's migrations).
 	create string
 	// update writes a task's new values ($4...$11, see updateArgs) if its
 	// version is still $3, taking the next number; it returns the number,
@@ -19,35 +19,27 @@ type oneCallWrites struct {
 	update string
 	// delete deletes a task ($2), with $3 > 0 only while its version is
 	// $3, and leaves its tombstone, deleted at $4; it returns the number
-	// the deletion took, or no row when it deleted nothing.
+	// the deletion took, or NULL when it deleted nothing (see the
+	// tasks_delete function's migration).
 	delete string
-}
-
-// bumpUserSQL takes the next number of user $1's sequence, as a WITH
-// query, if the task the write is about (id $2, its version as cond says)
-// is there: no row otherwise, or for a user who never wrote. (Should
-// another write change the task between the statement's snapshot and its
-// lock on the user's row, the write writes nothing but the number is
-// taken, and stays unused.)
-func bumpUserSQL(cond string) string {
-	return "WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE user_id = $1 " +
-		"AND EXISTS (SELECT 1 FROM tasks AS c WHERE c.user_id = $1 AND c.id = $2 AND " + cond + ") RETURNING change_seq) "
 }
 
 var postgresWrites = &oneCallWrites{
 	// Typed: sent as text in the simple protocol, 2 would be an integer
 	// and no function takes one.
 	create: "SELECT tasks_create($1::text, $2::uuid, $3::text, $4::text, $5::boolean, $6::smallint, $7::text[], " +
-		"$8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz, $12::bigint, $13::uuid)",
-	update: bumpUserSQL("c.version = $3::bigint") +
+		"$8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz, $12::bigint, $13::uuid, $14::bigint)",
+	// The next number of the user's sequence, as a WITH query, if the task
+	// is there with version $3: no row otherwise. (Should another write
+	// change the task between the statement's snapshot and its lock on the
+	// user's row, the update writes nothing but the number is taken, and
+	// stays unused.)
+	update: "WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE user_id = $1 " +
+		"AND EXISTS (SELECT 1 FROM tasks AS c WHERE c.user_id = $1 AND c.id = $2 AND c.version = $3::bigint) RETURNING change_seq) " +
 		"UPDATE tasks AS t SET title = $4, description = $5, completed = $6, priority = $7, tags = $8, " +
 		"due_time = $9, update_time = $10, complete_time = $11, version = t.version + 1, change_seq = seq.change_seq " +
 		"FROM seq WHERE t.user_id = $1 AND t.id = $2 AND t.version = $3::bigint RETURNING t.change_seq",
-	delete: bumpUserSQL("($3::bigint = 0 OR c.version = $3::bigint)") +
-		", gone AS (DELETE FROM tasks AS t USING seq WHERE t.user_id = $1 AND t.id = $2 AND ($3::bigint = 0 OR t.version = $3::bigint) " +
-		"RETURNING t.id, t.request_id, seq.change_seq) " +
-		"INSERT INTO task_tombstones (user_id, id, change_seq, request_id, delete_time) " +
-		"SELECT $1, gone.id, gone.change_seq, gone.request_id, $4 FROM gone RETURNING change_seq",
+	delete: "SELECT tasks_delete($1::text, $2::uuid, $3::bigint, $4::timestamptz)",
 }
 
 // updateArgs are the arguments of oneCallWrites.update that write r, the

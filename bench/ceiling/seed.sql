@@ -3,7 +3,7 @@
 -- UUIDs whose last group is 100000000000 + n, so a pgbench script can name
 -- row n (of user n % :users) without looking it up. Each user's tasks take
 -- the numbers 1, 2, ... of its change sequence, and its row in users holds
--- the latest, as the store's writes leave them.
+-- the latest and the count, as the store's writes leave them.
 DELETE FROM tasks WHERE user_id LIKE 'ceiling-%';
 DELETE FROM users WHERE user_id LIKE 'ceiling-%';
 INSERT INTO tasks (user_id, id, title, description, completed, priority, tags,
@@ -16,7 +16,7 @@ SELECT 'ceiling-' || (n % :users),
        NULL, now() - n * interval '1 ms', now() - n * interval '1 ms', NULL, 1, gen_random_uuid(),
        (n + :users - 1) / :users
 FROM generate_series(1, :users * :tasks) AS n;
-INSERT INTO users (user_id, change_seq)
-SELECT user_id, max(change_seq) FROM tasks WHERE user_id LIKE 'ceiling-%' GROUP BY user_id;
+INSERT INTO users (user_id, change_seq, task_count)
+SELECT user_id, max(change_seq), count(*) FROM tasks WHERE user_id LIKE 'ceiling-%' GROUP BY user_id;
 VACUUM ANALYZE tasks;
 VACUUM ANALYZE users;

@@ -24,6 +24,7 @@ type config struct {
 	StatementTimeout   time.Duration
 	PreparedStatements bool
 	ChangeRetention    time.Duration
+	MaxTasksPerUser    int
 
 	JWKSURL   string
 	JWTSecret string

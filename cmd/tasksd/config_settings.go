@@ -31,6 +31,7 @@ func (c *config) settings(listenDefault string) []setting {
 		{"DB_STATEMENT_TIMEOUT", "5s", "server-side limit on each SQL statement", duration(&c.StatementTimeout)},
 		{"DB_PREPARED_STATEMENTS", "true", "PostgreSQL: prepare the hot statements once per connection; false behind PgBouncer before 1.21 in transaction mode", boolean(&c.PreparedStatements)},
 		{"CHANGE_RETENTION", "720h", "how long deletions are remembered for sync; older cursors expire", duration(&c.ChangeRetention)},
+		{"MAX_TASKS_PER_USER", "100000", "most tasks one user may have; creates beyond it are ResourceExhausted (QUOTA_EXCEEDED)", positiveInt(&c.MaxTasksPerUser)},
 		{"AUTH_JWKS_URL", "", "JWKS of the token issuer, e.g. https://app.example.com/api/auth/jwks", str(&c.JWKSURL)},
 		{"AUTH_JWT_SECRET", "", "HMAC secret for HS256/384/512 tokens (at least 32 bytes)", str(&c.JWTSecret)},
 		{"AUTH_ISSUER", "", "required iss claim, when set", str(&c.Issuer)},

@@ -16,7 +16,7 @@ func TestSettingsFlags(t *testing.T) {
 	t.Parallel()
 	want := []string{
 		"listen-addr", "data-dir", "database-url", "database-listen-url", "db-max-conns", "db-statement-timeout",
-		"db-prepared-statements", "change-retention",
+		"db-prepared-statements", "change-retention", "max-tasks-per-user",
 		"auth-jwks-url", "auth-jwt-secret", "auth-issuer", "auth-audience", "auth-clock-skew",
 		"cors-allowed-origins", "tls-cert-file", "tls-key-file", "log-level", "log-format",
 		"max-request-bytes", "max-in-flight", "call-timeout", "shutdown-timeout",

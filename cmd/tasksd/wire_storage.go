@@ -41,6 +41,7 @@ func openStoreNoMigrate(ctx context.Context, cfg config, logger *slog.Logger, te
 		StatementTimeout: cfg.StatementTimeout,
 		SimpleProtocol:   !cfg.PreparedStatements,
 		ChangeRetention:  cfg.ChangeRetention,
+		MaxTasksPerUser:  cfg.MaxTasksPerUser,
 		Logger:           logger,
 	}
 	if tel != nil {

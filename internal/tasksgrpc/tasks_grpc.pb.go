@@ -13,7 +13,7 @@
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
 // NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
-// SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// QUOTA_EXCEEDED, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 
@@ -50,7 +50,9 @@ type TaskServiceClient interface {
 	// CreateTask adds a task to the caller's list and returns it with its id,
 	// timestamps and etag. Set `request_id` to make retries safe: a repeated
 	// create with the same `request_id` returns the first task instead of
-	// adding another.
+	// adding another. A user has at most the server's MAX_TASKS_PER_USER
+	// tasks (100,000 by default): a create beyond it is ResourceExhausted
+	// (reason QUOTA_EXCEEDED) until one is deleted.
 	CreateTask(ctx context.Context, in *CreateTaskRequest, opts ...grpc.CallOption) (*CreateTaskResponse, error)
 	// GetTask returns one of the caller's tasks, or NotFound. It has no side
 	// effects, so Connect clients may send it as an HTTP GET (cacheable).
@@ -186,7 +188,9 @@ type TaskServiceServer interface {
 	// CreateTask adds a task to the caller's list and returns it with its id,
 	// timestamps and etag. Set `request_id` to make retries safe: a repeated
 	// create with the same `request_id` returns the first task instead of
-	// adding another.
+	// adding another. A user has at most the server's MAX_TASKS_PER_USER
+	// tasks (100,000 by default): a create beyond it is ResourceExhausted
+	// (reason QUOTA_EXCEEDED) until one is deleted.
 	CreateTask(context.Context, *CreateTaskRequest) (*CreateTaskResponse, error)
 	// GetTask returns one of the caller's tasks, or NotFound. It has no side
 	// effects, so Connect clients may send it as an HTTP GET (cacheable).

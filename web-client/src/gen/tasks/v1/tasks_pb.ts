@@ -11,7 +11,7 @@
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
 // NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
-// SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// QUOTA_EXCEEDED, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 
@@ -829,7 +829,9 @@ export const TaskService: GenService<{
    * CreateTask adds a task to the caller's list and returns it with its id,
    * timestamps and etag. Set `request_id` to make retries safe: a repeated
    * create with the same `request_id` returns the first task instead of
-   * adding another.
+   * adding another. A user has at most the server's MAX_TASKS_PER_USER
+   * tasks (100,000 by default): a create beyond it is ResourceExhausted
+   * (reason QUOTA_EXCEEDED) until one is deleted.
    *
    * @generated from rpc tasks.v1.TaskService.CreateTask
    */
