@@ -298,9 +298,9 @@ func testRequestErrors(t *testing.T, c taskAPI) {
 	}
 }
 
-// TestOutOfRangeTimestamp: a timestamp past year 9999 passes the schema but
-// not the server. Only binary protocols can send one (JSON cannot encode
-// it).
+// TestOutOfRangeTimestamp: a timestamp past year 9999 breaks the schema's
+// range; one with negative nanos passes the schema but not the server.
+// Only binary protocols can send them (JSON cannot encode them).
 func TestOutOfRangeTimestamp(t *testing.T) {
 	t.Parallel()
 	s := mustStartServer(t, nil)
@@ -310,7 +310,7 @@ func TestOutOfRangeTimestamp(t *testing.T) {
 		}
 		c := p.dial(t, s, s.mustToken(t, "time-traveller"))
 		_, err := c.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{Title: "t", DueTime: &timestamppb.Timestamp{Seconds: 1 << 40}})
-		mustFail(t, err, connect.CodeInvalidArgument, "INVALID_REQUEST")
+		mustFail(t, err, connect.CodeInvalidArgument, "VALIDATION_ERROR")
 		_, err = c.ListTasks(context.Background(), &tasksv1.ListTasksRequest{DueAfter: &timestamppb.Timestamp{Nanos: -1}})
 		mustFail(t, err, connect.CodeInvalidArgument, "INVALID_REQUEST")
 	}
