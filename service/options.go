@@ -38,7 +38,7 @@ type Config struct {
 // tasks.v1.TaskService over store, with the options every call gets. The
 // caller must be authenticated before it runs (Authenticate).
 func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Handler) {
-	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches}, handlerOptions(cfg))
+	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, logger: cfg.Logger}, handlerOptions(cfg))
 }
 
 // handlerOptions is the one bundle of options the TaskService handler is

@@ -86,7 +86,7 @@ func (h *taskService) deliver(ctx context.Context, stream *connect.ServerStream[
 		// Seen before it is sent, as reads are: the next change may be
 		// announced the moment the client has this one.
 		w.seen(direct.Position)
-		msg := &tasksv1.WatchTasksResponse{Changes: changesToProto([]tasks.TaskChange{*direct.Change}), Cursor: direct.Cursor}
+		msg := &tasksv1.WatchTasksResponse{Changes: h.wireChanges(ctx, []tasks.TaskChange{*direct.Change}), Cursor: direct.Cursor}
 		if err := stream.Send(msg); err != nil {
 			return cursor, false, err
 		}
@@ -113,7 +113,7 @@ func (h *taskService) sendChanges(ctx context.Context, stream *connect.ServerStr
 		w.seen(page.Position)
 		cursor = page.NextCursor
 		if len(page.Changes) > 0 || (first && !sent) {
-			if err := stream.Send(&tasksv1.WatchTasksResponse{Changes: changesToProto(page.Changes), Cursor: cursor}); err != nil {
+			if err := stream.Send(&tasksv1.WatchTasksResponse{Changes: h.wireChanges(ctx, page.Changes), Cursor: cursor}); err != nil {
 				return cursor, sent, err
 			}
 			sent = true
