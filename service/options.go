@@ -38,7 +38,8 @@ type Config struct {
 // tasks.v1.TaskService over store, with the options every call gets. The
 // caller must be authenticated before it runs (Authenticate).
 func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Handler) {
-	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, logger: cfg.Logger}, handlerOptions(cfg))
+	path, h := tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, logger: cfg.Logger}, handlerOptions(cfg))
+	return path, checkGetMessage(h)
 }
 
 // handlerOptions is the one bundle of options the TaskService handler is
@@ -53,6 +54,7 @@ func handlerOptions(cfg Config) connect.HandlerOption {
 			NewDeadlineInterceptor(cfg.CallTimeout),
 			validate.NewInterceptor(validate.WithValidator(cfg.Validator)),
 		),
+		codecs(),
 		connect.WithReadMaxBytes(int(cfg.MaxRequestBytes)),
 		fastGzip(),
 		connect.WithCompressMinBytes(1024),
