@@ -39,17 +39,16 @@ type Config struct {
 // caller must be authenticated before it runs (Authenticate).
 func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Handler) {
 	path, h := tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, logger: cfg.Logger}, handlerOptions(cfg))
-	return path, checkGetMessage(h)
+	return path, logCalls(checkGetMessage(h), cfg.Logger)
 }
 
 // handlerOptions is the one bundle of options the TaskService handler is
-// built with. The interceptors run in order: logging outermost (so the code
-// it logs is the one the client gets), then the error table, the default
-// deadline, and validation last, next to the handler.
+// built with. The interceptors run in order: the error table outermost,
+// then the default deadline, and validation last, next to the handler.
+// (Each call's log line is written around the handler, by logCalls.)
 func handlerOptions(cfg Config) connect.HandlerOption {
 	return connect.WithHandlerOptions(
 		connect.WithInterceptors(
-			NewLoggingInterceptor(cfg.Logger),
 			NewErrorInterceptor(cfg.Logger),
 			NewDeadlineInterceptor(cfg.CallTimeout),
 			validate.NewInterceptor(validate.WithValidator(cfg.Validator)),

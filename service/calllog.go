@@ -1,0 +1,84 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/example/tasks"
+)
+
+// RequestIDHeader carries the id that ties a call's log lines together. A
+// client may send one (at most 64 characters); the server answers with it.
+const RequestIDHeader = "X-Request-Id"
+
+type requestIDKey struct{}
+
+// RequestIDFrom returns the id logCalls gave this call.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// logCalls gives each call a request id, answered in RequestIDHeader, and
+// logs one line per call, or per stream when it ends: procedure, protocol,
+// code, duration, user and request id (never the token). The code is the
+// one the response carries (outcome), not what the handler returned:
+// connect-go decodes a unary request before any interceptor runs and
+// encodes the response after they have all returned, and answers a failure
+// of either itself, so an interceptor logs nothing for a request that
+// could not be decoded and "ok" for a response that could not be encoded.
+// Internal and Unknown are logged as errors.
+func logCalls(next http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, id := withRequestID(r.Context(), r.Header)
+		w.Header().Set(RequestIDHeader, id)
+		out := newOutcome(w, r)
+		next.ServeHTTP(out, r.WithContext(ctx))
+
+		code := out.code()
+		level := slog.LevelInfo
+		if code == connect.CodeInternal || code == connect.CodeUnknown {
+			level = slog.LevelError
+		}
+		user, _ := tasks.UserFrom(ctx)
+		logger.LogAttrs(ctx, level, "rpc",
+			slog.String("procedure", r.URL.Path),
+			slog.String("protocol", out.protocol),
+			slog.String("code", codeName(code)),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("user", user.ID),
+			slog.String("request_id", id),
+		)
+	})
+}
+
+// codeName is c as the log names it: "ok" for success.
+func codeName(c connect.Code) string {
+	if c == 0 {
+		return "ok"
+	}
+	return c.String()
+}
+
+// withRequestID gives the call the client's request id (at most 64
+// characters) or a new one.
+func withRequestID(ctx context.Context, h http.Header) (context.Context, string) {
+	id := h.Get(RequestIDHeader)
+	if id == "" || len(id) > 64 {
+		id = newRequestID()
+	}
+	return context.WithValue(ctx, requestIDKey{}, id), id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
