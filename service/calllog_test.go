@@ -47,24 +47,18 @@ func TestLogLineCode(t *testing.T) {
 	t.Parallel()
 	srv := mustServe(t, newMemStore(), serveOptions{})
 	type call func(ctx context.Context, tb testing.TB) error
-	rawCall := func(codec rawCodec, do func(context.Context, taskClient) error, opts ...connect.ClientOption) func(connect.ClientOption) call {
-		return func(transport connect.ClientOption) call {
+	rawCall := func(codec rawCodec, do func(context.Context, taskClient) error, opts ...connect.ClientOption) func([]connect.ClientOption) call {
+		return func(transport []connect.ClientOption) call {
 			return func(ctx context.Context, tb testing.TB) error {
-				all := append([]connect.ClientOption{connect.WithCodec(codec)}, opts...)
-				if transport != nil {
-					all = append(all, transport)
-				}
+				all := slices.Concat([]connect.ClientOption{connect.WithCodec(codec)}, opts, transport)
 				return do(ctx, dialConnect(tb, srv, "alice", all...))
 			}
 		}
 	}
-	watch := func(req *tasksv1.WatchTasksRequest) func(connect.ClientOption) call {
-		return func(transport connect.ClientOption) call {
+	watch := func(req *tasksv1.WatchTasksRequest) func([]connect.ClientOption) call {
+		return func(transport []connect.ClientOption) call {
 			return func(ctx context.Context, tb testing.TB) error {
-				var opts []connect.ClientOption
-				if transport != nil {
-					opts = append(opts, transport)
-				}
+				opts := slices.Clone(transport)
 				x, _ := ctx.Value(exchangeKey{}).(*exchange)
 				opts = append(opts, connect.WithInterceptors(streamHeader{RequestIDHeader, x.send.Get(RequestIDHeader)}))
 				stream, err := dialWatcher(tb, srv, bearerFor(tb, "alice"), opts...).WatchTasks(ctx, req)
@@ -80,7 +74,7 @@ func TestLogLineCode(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		call func(transport connect.ClientOption) call
+		call func(transport []connect.ClientOption) call
 		want connect.Code // 0: ok
 	}{
 		{"ok", rawCall(rawCodec{"json", []byte(`{"title": "x"}`)}, create), 0},
@@ -92,17 +86,13 @@ func TestLogLineCode(t *testing.T) {
 		{"a compression the server lacks", rawCall(rawCodec{"json", []byte(`{"title": "x"}`)}, create, connect.WithSendCompression("br"), connect.WithAcceptCompression("br", newNopDecompressor, newNopCompressor)), connect.CodeUnimplemented},
 		{"a watch refused by the handler", watch(&tasksv1.WatchTasksRequest{Cursor: "not a cursor"}), connect.CodeInvalidArgument},
 	}
-	transports := []struct {
-		name string
-		opt  connect.ClientOption
-	}{{"connect", nil}, {"grpc-web", connect.WithGRPCWeb()}, {"grpc", connect.WithGRPC()}}
-	for _, tr := range transports {
+	for _, tr := range rawTransports {
 		for i, tt := range tests {
 			t.Run(tr.name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				id := fmt.Sprintf("log-%s-%d", tr.name, i)
 				x := &exchange{send: http.Header{RequestIDHeader: {id}}}
-				err := tt.call(tr.opt)(withExchange(context.Background(), x), t)
+				err := tt.call(tr.opts)(withExchange(context.Background(), x), t)
 				if got := connect.CodeOf(err); err != nil && got != tt.want || err == nil && tt.want != 0 {
 					t.Fatalf("call: %v, want code %v", err, codeName(tt.want))
 				}

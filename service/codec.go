@@ -34,15 +34,7 @@ func (protoCodec) Marshal(msg any) ([]byte, error) {
 }
 
 func (protoCodec) MarshalAppend(dst []byte, msg any) ([]byte, error) {
-	m, ok := msg.(proto.Message)
-	if !ok {
-		return nil, errNotMessage
-	}
-	out, err := proto.MarshalOptions{}.MarshalAppend(dst, m)
-	if err != nil {
-		return nil, errEncode
-	}
-	return out, nil
+	return appendMessage(dst, msg, proto.MarshalOptions{}.MarshalAppend)
 }
 
 func (protoCodec) Unmarshal(data []byte, msg any) error {
@@ -69,15 +61,7 @@ func (c jsonCodec) Marshal(msg any) ([]byte, error) {
 }
 
 func (jsonCodec) MarshalAppend(dst []byte, msg any) ([]byte, error) {
-	m, ok := msg.(proto.Message)
-	if !ok {
-		return nil, errNotMessage
-	}
-	out, err := protojson.MarshalOptions{}.MarshalAppend(dst, m)
-	if err != nil {
-		return nil, errEncode
-	}
-	return out, nil
+	return appendMessage(dst, msg, protojson.MarshalOptions{}.MarshalAppend)
 }
 
 // Unmarshal decodes strictly first, which is all a request without unknown
@@ -99,6 +83,21 @@ func (jsonCodec) Unmarshal(data []byte, msg any) error {
 		return decodeError(err)
 	}
 	return unknownEnumName(data, m.ProtoReflect().Descriptor())
+}
+
+// appendMessage appends msg, encoded by marshal, to dst. A failure says
+// only that: the client can do nothing with protobuf's reason, which the
+// log line's code (internal) points to.
+func appendMessage(dst []byte, msg any, marshal func([]byte, proto.Message) ([]byte, error)) ([]byte, error) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, errNotMessage
+	}
+	out, err := marshal(dst, m)
+	if err != nil {
+		return nil, errEncode
+	}
+	return out, nil
 }
 
 var (
