@@ -57,9 +57,10 @@ func (h *taskService) wireChanges(ctx context.Context, changes []tasks.TaskChang
 	return out
 }
 
-// timeOrNil converts an optional wire timestamp. The schema does not check
-// that a timestamp is in range (years 1 to 9999, nanos below a second), so
-// this does, naming the field in the error.
+// timeOrNil converts an optional wire timestamp. The schema checks its
+// range, but not that it is a timestamp at all (nanos from 0 to a second),
+// so this does, naming the field in the error; the domain checks the range
+// again after rounding.
 func timeOrNil(ts *timestamppb.Timestamp, field string) (*time.Time, error) {
 	if ts == nil {
 		return nil, nil
