@@ -33,7 +33,9 @@ func RequestIDFrom(ctx context.Context) string {
 // encodes the response after they have all returned, and answers a failure
 // of either itself, so an interceptor logs nothing for a request that
 // could not be decoded and "ok" for a response that could not be encoded.
-// Internal and Unknown are logged as errors.
+// Internal and Unknown are logged as errors, unless an HTTP status of 4xx
+// says the request was at fault (a preflight with no CORS configured, a
+// content type that is no protocol's).
 func logCalls(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -44,7 +46,7 @@ func logCalls(next http.Handler, logger *slog.Logger) http.Handler {
 
 		code := out.code()
 		level := slog.LevelInfo
-		if code == connect.CodeInternal || code == connect.CodeUnknown {
+		if (code == connect.CodeInternal || code == connect.CodeUnknown) && out.status/100 != 4 {
 			level = slog.LevelError
 		}
 		user, _ := tasks.UserFrom(ctx)

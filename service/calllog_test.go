@@ -234,3 +234,25 @@ func TestOutcomeFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestLogLineLevel: a server fault is an error in the log, a request that
+// is no call at all (a preflight with no CORS configured) is not.
+func TestLogLineLevel(t *testing.T) {
+	t.Parallel()
+	srv := mustServe(t, newMemStore(), serveOptions{})
+	req, err := http.NewRequest(http.MethodOptions, srv.url+"/tasks.v1.TaskService/ListTasks", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "https://app.example.com")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set(RequestIDHeader, "preflight")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if line := srv.logs.logLine(t, "preflight"); !strings.Contains(line, "level=INFO") {
+		t.Errorf("logged %q, want level=INFO", line)
+	}
+}
