@@ -128,7 +128,7 @@ func parseTimeText(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("storage: cannot read %q as a time", s)
 	}
-	t, err := pgdriver.ParseTime("2000" + rest[dash:]) // a leap year, like any February 29th
+	t, err := pgdriver.ParseTime("2000" + rest[dash:]) // 2000 has a February 29th
 	if err != nil {
 		return time.Time{}, fmt.Errorf("storage: cannot read %q as a time", s)
 	}
