@@ -106,20 +106,28 @@ func TestLogLineCode(t *testing.T) {
 
 	// A Connect GET whose base64 is bad, answered before connect-go reads
 	// it.
-	req, err := http.NewRequest(http.MethodGet, srv.url+"/tasks.v1.TaskService/GetTask?encoding=proto&base64=1&message=!!", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearerFor(t, "alice"))
-	req.Header.Set(RequestIDHeader, "log-bad-base64")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	mustSend(t, http.MethodGet, srv.url+"/tasks.v1.TaskService/GetTask?encoding=proto&base64=1&message=!!", http.Header{
+		"Authorization": {"Bearer " + bearerFor(t, "alice")},
+		RequestIDHeader: {"log-bad-base64"},
+	})
 	if line := srv.logs.logLine(t, "log-bad-base64"); !strings.Contains(line, " code=invalid_argument ") {
 		t.Errorf("logged %q, want code=invalid_argument", line)
 	}
+}
+
+// mustSend sends a request with no body and header, and drops the answer.
+func mustSend(tb testing.TB, method, url string, header http.Header) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
 }
 
 // streamHeader sends a header on streams.
@@ -240,18 +248,11 @@ func TestOutcomeFrames(t *testing.T) {
 func TestLogLineLevel(t *testing.T) {
 	t.Parallel()
 	srv := mustServe(t, newMemStore(), serveOptions{})
-	req, err := http.NewRequest(http.MethodOptions, srv.url+"/tasks.v1.TaskService/ListTasks", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Origin", "https://app.example.com")
-	req.Header.Set("Access-Control-Request-Method", "POST")
-	req.Header.Set(RequestIDHeader, "preflight")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	mustSend(t, http.MethodOptions, srv.url+"/tasks.v1.TaskService/ListTasks", http.Header{
+		"Origin":                        {"https://app.example.com"},
+		"Access-Control-Request-Method": {"POST"},
+		RequestIDHeader:                 {"preflight"},
+	})
 	if line := srv.logs.logLine(t, "preflight"); !strings.Contains(line, "level=INFO") {
 		t.Errorf("logged %q, want level=INFO", line)
 	}
