@@ -19,3 +19,17 @@ const (
 	DefaultPageSize = 50
 	MaxPageSize     = 100
 )
+
+// The range of every time the API takes and returns, in seconds since the
+// Unix epoch, both ends included: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z. It is what a protobuf Timestamp can hold (and RFC
+// 3339 can write), cut to the whole second at the top so that no rounding
+// carries an accepted time out of it. It applies to a task's due time and
+// to the due_before/due_after filters, and the schema states it too
+// (service's TestSchemaTimeRange). The SQL schemas do not: a row written
+// before the range existed may hold a time outside it, which reads clamp
+// rather than fail on.
+const (
+	MinTimeUnix int64 = -62135596800
+	MaxTimeUnix int64 = 253402300799
+)

@@ -94,11 +94,15 @@ const TimePrecision = time.Microsecond
 // UTC.
 func RoundTime(t time.Time) time.Time { return t.Round(TimePrecision).UTC() }
 
-// checkTime rejects times outside what a protobuf Timestamp can hold
-// (years 1 to 9999) and rounds the rest.
+// checkTime rounds t as a store keeps it and rejects the result when it is
+// outside MinTimeUnix..MaxTimeUnix. The range is checked after rounding: a
+// time a hair before the end of year 9999 rounds into year 10000, which no
+// Timestamp can carry back to a client.
 func checkTime(field string, t time.Time) (time.Time, error) {
-	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, FieldErrorf(field, "%s is out of range", field)
+	t = RoundTime(t)
+	if s := t.Unix(); s < MinTimeUnix || s > MaxTimeUnix || s == MaxTimeUnix && t.Nanosecond() > 0 {
+		return time.Time{}, FieldErrorf(field, "%s must be from %s to %s", field,
+			time.Unix(MinTimeUnix, 0).UTC().Format(time.RFC3339), time.Unix(MaxTimeUnix, 0).UTC().Format(time.RFC3339))
 	}
-	return RoundTime(t), nil
+	return t, nil
 }

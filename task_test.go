@@ -116,9 +116,17 @@ func TestCheckUserID(t *testing.T) {
 	if KindOf(CheckUserID("")) != KindInternal {
 		t.Error("an empty user id must be a bug, not a bad request")
 	}
-	for _, id := range []string{strings.Repeat("a", MaxUserIDLen+1), "a\x00b"} {
-		if KindOf(CheckUserID(id)) != KindInvalid {
-			t.Errorf("%q accepted", id)
+	for id, msg := range map[string]string{
+		strings.Repeat("a", MaxUserIDLen+1): "user id must be at most 255 characters",
+		"a\x00b":                            "user id must not contain control characters",
+		"a\x7fb":                            "user id must not contain control characters",
+		"a\u0085b":                          "user id must not contain control characters",
+		"a\xffb":                            "user id must be valid UTF-8",
+		"a\ufffdb":                          "user id must be valid UTF-8", // what a decoder made of bytes that were not
+	} {
+		var e *Error
+		if err := CheckUserID(id); !errors.As(err, &e) || e.Kind != KindInvalid || e.Message != msg {
+			t.Errorf("%q: got %v, want Invalid %q", id, err, msg)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -30,15 +31,23 @@ func UserFrom(ctx context.Context) (User, bool) {
 	return u, ok && u.ID != ""
 }
 
-// CheckUserID rejects a user id a store cannot keep. Authentication never
-// lets an empty one through, so that is a bug (Internal), not a bad
-// request.
+// CheckUserID rejects a user id that cannot name exactly one user: not
+// valid UTF-8, holding control characters, or longer than MaxUserIDLen
+// characters. It also refuses U+FFFD, the replacement character: decoders
+// (JSON's among them, so a JWT's sub) put it in place of bytes that were
+// not UTF-8, so two different ids would arrive as one and share their
+// tasks. Authentication never lets an empty id through, so that is a bug
+// (Internal), not a bad request.
 func CheckUserID(id string) error {
 	switch {
 	case id == "":
 		return Errorf(KindInternal, "no user")
-	case utf8.RuneCountInString(id) > MaxUserIDLen, strings.ContainsRune(id, 0):
-		return Errorf(KindInvalid, "user id is too long")
+	case !utf8.ValidString(id), strings.ContainsRune(id, utf8.RuneError):
+		return Errorf(KindInvalid, "user id must be valid UTF-8")
+	case strings.IndexFunc(id, unicode.IsControl) >= 0:
+		return Errorf(KindInvalid, "user id must not contain control characters")
+	case utf8.RuneCountInString(id) > MaxUserIDLen:
+		return Errorf(KindInvalid, "user id must be at most %d characters", MaxUserIDLen)
 	}
 	return nil
 }

@@ -6,9 +6,10 @@ import (
 	"github.com/example/tasks"
 )
 
-// The only messages a client ever sees from this package. The contract
-// allows exactly these two for bad credentials, so that a caller probing
-// with forged tokens learns nothing about which check failed.
+// The messages a client sees from this package: for bad credentials these
+// two, so that a caller probing with forged tokens learns nothing about
+// which check failed, and for a genuine token whose sub cannot be a user,
+// msgInvalid followed by what is wrong with it (checkSubject).
 const (
 	msgInvalid     = "invalid token"
 	msgExpired     = "token expired"

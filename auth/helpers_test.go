@@ -300,6 +300,17 @@ func mustSignWith(tb testing.TB, alg jwa.SignatureAlgorithm, key any, headers ma
 	return string(signed)
 }
 
+// mustSignRaw signs payload, JSON written by hand (json.Marshal would
+// make any string valid UTF-8), with HS256 and the test secret.
+func mustSignRaw(tb testing.TB, payload string) string {
+	tb.Helper()
+	signed, err := jws.Sign([]byte(payload), jws.WithKey(jwa.HS256, testSecret))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(signed)
+}
+
 // mustUnsigned builds a token by hand with the given header, as jwx
 // refuses to: base64url(header).base64url(payload).sig.
 func mustUnsigned(tb testing.TB, header map[string]any, c claims, sig string) string {

@@ -7,13 +7,11 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwt"
-
-	"github.com/example/tasks"
 )
 
 // TokenRequest says what MintHS256 puts in a token.
 type TokenRequest struct {
-	Subject  string        // sub: the user; 1 to tasks.MaxUserIDLen characters
+	Subject  string        // sub: the user (see tasks.CheckUserID)
 	TTL      time.Duration // exp is Now + TTL; must be positive
 	Issuer   string        // iss, when set (use AUTH_ISSUER so the server accepts it)
 	Audience string        // aud, when set (use AUTH_AUDIENCE)
@@ -28,8 +26,8 @@ func MintHS256(secret []byte, r TokenRequest) (string, error) {
 	if len(secret) < MinSecretBytes {
 		return "", fmt.Errorf("auth: HMAC secret is %d bytes; use at least %d", len(secret), MinSecretBytes)
 	}
-	if !validSubject(r.Subject) {
-		return "", fmt.Errorf("auth: subject must be 1 to %d characters", tasks.MaxUserIDLen)
+	if err := checkSubject(r.Subject); err != nil {
+		return "", fmt.Errorf("auth: subject: %w", err)
 	}
 	if r.TTL <= 0 {
 		return "", errors.New("auth: token lifetime must be positive")

@@ -3,10 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -104,18 +102,27 @@ func (v *Verifier) Verify(ctx context.Context, token string) (tasks.User, error)
 		return tasks.User{}, errInvalid("exp is zero")
 	}
 	sub := tok.Subject()
-	if !validSubject(sub) {
-		return tasks.User{}, errInvalid(fmt.Sprintf("sub empty or longer than %d characters", tasks.MaxUserIDLen))
+	if err := checkSubject(sub); err != nil {
+		return tasks.User{}, err
 	}
 	expires := exp.Add(v.skew) // the first instant the token is refused
 	v.cache.put(token, sub, expires, now)
 	return tasks.User{ID: sub, Expires: expires}, nil
 }
 
-// validSubject reports whether sub can be a user: it becomes the owner of
-// every task the user makes.
-func validSubject(sub string) bool {
-	return sub != "" && utf8.RuneCountInString(sub) <= tasks.MaxUserIDLen
+// checkSubject refuses a sub that cannot be a user, which becomes the
+// owner of every task the user makes (tasks.CheckUserID). The token is
+// genuine by now, so the message says what is wrong with it: that helps
+// whoever runs the issuer and tells a forger nothing.
+func checkSubject(sub string) error {
+	if sub == "" {
+		return errInvalid("empty sub")
+	}
+	var e *tasks.Error
+	if err := tasks.CheckUserID(sub); errors.As(err, &e) {
+		return tasks.WrapError(tasks.KindUnauthenticated, err, msgInvalid+": "+e.Message)
+	}
+	return nil
 }
 
 // keysFor puts into sink the keys that may have signed a token with these

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/elliptic"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,8 @@ func TestVerifyRules(t *testing.T) {
 	srv := mustJWKSServer(t, mustPublicJWK(t, ed), mustPublicJWK(t, ec), mustPublicJWK(t, rs),
 		mustPublicJWK(t, pinned), octKey, mustPublicJWK(t, weakRSA))
 	v := mustVerifier(t, Config{JWKSURL: srv.url(), Secret: testSecret, Issuer: testIssuer, Audience: testAudience})
+	// A verifier without iss and aud, for payloads written by hand.
+	bare := mustVerifier(t, Config{Secret: testSecret})
 
 	hs := func(alg jwa.SignatureAlgorithm) signingKey { return signingKey{alg: alg} }
 	sign := func(k signingKey, c claims) string {
@@ -44,6 +47,7 @@ func TestVerifyRules(t *testing.T) {
 	intruder := signingKey{kid: ed.kid, alg: jwa.EdDSA, priv: mustEd25519(t)}
 	p384 := signingKey{kid: ec.kid, alg: jwa.ES384, priv: mustECDSA(t, elliptic.P384())}
 	good := goodClaims()
+	exp := strconv.FormatInt(t0.Add(time.Minute).Unix(), 10)
 	noneHeader := map[string]any{"alg": "none", "typ": "JWT"}
 
 	tests := []struct {
@@ -51,6 +55,7 @@ func TestVerifyRules(t *testing.T) {
 		token   string
 		wantSub string // "" means refused
 		wantMsg string // when refused; "invalid token" if empty
+		bare    bool   // for the verifier without iss and aud
 	}{
 		{name: "EdDSA", token: sign(ed, good), wantSub: "user-1"},
 		{name: "ES256", token: sign(ec, good), wantSub: "user-1"},
@@ -83,7 +88,14 @@ func TestVerifyRules(t *testing.T) {
 		{name: "no aud", token: sign(ed, good.without("aud"))},
 		{name: "no sub", token: sign(ed, good.without("sub"))},
 		{name: "empty sub", token: sign(ed, good.with("sub", ""))},
-		{name: "sub of 256 characters", token: sign(ed, good.with("sub", strings.Repeat("a", 256)))},
+		{name: "sub of 256 characters", token: sign(ed, good.with("sub", strings.Repeat("a", 256))), wantMsg: "invalid token: user id must be at most 255 characters"},
+		{name: "sub with a NUL", token: sign(ed, good.with("sub", "a\x00b")), wantMsg: "invalid token: user id must not contain control characters"},
+		{name: "sub with a newline", token: sign(ed, good.with("sub", "a\nb")), wantMsg: "invalid token: user id must not contain control characters"},
+		{name: "sub with U+FFFD", token: sign(ed, good.with("sub", "a\uFFFDb")), wantMsg: "invalid token: user id must be valid UTF-8"},
+		// Decoded, both would be "a\uFFFDb": one user for two subjects.
+		{name: "sub with a byte that is not UTF-8", token: mustSignRaw(t, `{"sub":"a`+"\xff"+`b","exp":`+exp+`}`), wantMsg: "invalid token: user id must be valid UTF-8", bare: true},
+		{name: "sub with another byte that is not UTF-8", token: mustSignRaw(t, `{"sub":"a`+"\xfe"+`b","exp":`+exp+`}`), wantMsg: "invalid token: user id must be valid UTF-8", bare: true},
+		{name: "sub with a lone surrogate", token: mustSignRaw(t, `{"sub":"a\ud800b","exp":`+exp+`}`), wantMsg: "invalid token: user id must be valid UTF-8", bare: true},
 		{name: "sub not a string", token: sign(ed, good.with("sub", 42))},
 
 		{name: "alg none, empty signature", token: mustUnsigned(t, noneHeader, good, "")},
@@ -113,7 +125,11 @@ func TestVerifyRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			user, err := v.Verify(context.Background(), tt.token)
+			verifier := v
+			if tt.bare {
+				verifier = bare
+			}
+			user, err := verifier.Verify(context.Background(), tt.token)
 			if tt.wantSub != "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -126,6 +128,17 @@ func mustToken(tb testing.TB, sub string, now time.Time) string {
 	return token
 }
 
+// mustRawToken signs payload, JSON written by hand (json.Marshal would make
+// every string valid UTF-8), with HS256 and testSecret.
+func mustRawToken(tb testing.TB, payload string) string {
+	tb.Helper()
+	signed, err := jws.Sign([]byte(payload), jws.WithKey(jwa.HS256, testSecret))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(signed)
+}
+
 // TestAuthenticateProtocols calls through a Connect, a Connect JSON, a gRPC
 // and a gRPC-Web client and checks each gets the caller through, or its
 // protocol's error with the verifier's message and the ErrorInfo reason,
@@ -136,6 +149,7 @@ func TestAuthenticateProtocols(t *testing.T) {
 	v := mustHMACVerifier(t)
 	good := mustToken(t, "user-1", time.Now())
 	expired := mustToken(t, "user-1", time.Now().Add(-2*time.Hour))
+	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 
 	protocols := []struct {
 		name string
@@ -156,6 +170,12 @@ func TestAuthenticateProtocols(t *testing.T) {
 		{name: "no header", wantMsg: "invalid token"},
 		{name: "expired", auth: []string{"Bearer " + expired}, wantMsg: "token expired"},
 		{name: "two headers", auth: []string{"Bearer " + good, "Bearer " + good}, wantMsg: "invalid token"},
+		// Genuine tokens whose sub cannot be a user. The two that are not
+		// UTF-8 would both decode to "a\uFFFDb", one user.
+		{name: "sub with a NUL", auth: []string{"Bearer " + mustRawToken(t, `{"sub": "a\u0000b", "exp": `+exp+`}`)}, wantMsg: "invalid token: user id must not contain control characters"},
+		{name: "sub not UTF-8", auth: []string{"Bearer " + mustRawToken(t, `{"sub": "a`+"\xff"+`b", "exp": `+exp+`}`)}, wantMsg: "invalid token: user id must be valid UTF-8"},
+		{name: "another sub not UTF-8", auth: []string{"Bearer " + mustRawToken(t, `{"sub": "a`+"\xfe"+`b", "exp": `+exp+`}`)}, wantMsg: "invalid token: user id must be valid UTF-8"},
+		{name: "sub too long", auth: []string{"Bearer " + mustRawToken(t, `{"sub": "`+strings.Repeat("é", 256)+`", "exp": `+exp+`}`)}, wantMsg: "invalid token: user id must be at most 255 characters"},
 	}
 	for _, p := range protocols {
 		for _, c := range cases {

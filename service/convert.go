@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"log/slog"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -9,29 +11,45 @@ import (
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 )
 
-// taskToProto converts a stored task to its wire form.
-func taskToProto(t tasks.Task) *tasksv1.Task {
+// taskToProto converts a stored task to its wire form, and names the
+// fields it had to repair (see repairs).
+func taskToProto(t tasks.Task) (*tasksv1.Task, []string) {
+	var r repairs
 	return &tasksv1.Task{
-		Id:           t.ID,
-		Title:        t.Title,
-		Description:  t.Description,
+		Id:           r.text("id", t.ID),
+		Title:        r.text("title", t.Title),
+		Description:  r.text("description", t.Description),
 		Completed:    t.Completed,
 		Priority:     tasksv1.Priority(t.Priority),
-		Tags:         t.Tags,
-		DueTime:      timestampOrNil(t.DueTime),
-		CreateTime:   timestamppb.New(t.CreateTime),
-		UpdateTime:   timestamppb.New(t.UpdateTime),
-		CompleteTime: timestampOrNil(t.CompleteTime),
+		Tags:         r.texts("tags", t.Tags),
+		DueTime:      r.timeOrNil("due_time", t.DueTime),
+		CreateTime:   r.time("create_time", t.CreateTime),
+		UpdateTime:   r.time("update_time", t.UpdateTime),
+		CompleteTime: r.timeOrNil("complete_time", t.CompleteTime),
 		Etag:         t.ETag,
-	}
+	}, r.fields
 }
 
-// changesToProto converts changes to their wire form.
-func changesToProto(changes []tasks.TaskChange) []*tasksv1.TaskChange {
+// wireTask is taskToProto for a call, logging a task it had to repair, so
+// that an operator learns of a row to fix.
+func (h *taskService) wireTask(ctx context.Context, t tasks.Task) *tasksv1.Task {
+	out, repaired := taskToProto(t)
+	if len(repaired) > 0 {
+		h.logger.LogAttrs(ctx, slog.LevelWarn, "stored task sent repaired",
+			slog.String("task", t.ID),
+			slog.Any("fields", repaired),
+			slog.String("request_id", RequestIDFrom(ctx)),
+		)
+	}
+	return out
+}
+
+// wireChanges converts changes to their wire form, as wireTask does.
+func (h *taskService) wireChanges(ctx context.Context, changes []tasks.TaskChange) []*tasksv1.TaskChange {
 	out := make([]*tasksv1.TaskChange, len(changes))
 	for i, c := range changes {
 		if c.Task != nil {
-			out[i] = &tasksv1.TaskChange{Change: &tasksv1.TaskChange_Task{Task: taskToProto(*c.Task)}}
+			out[i] = &tasksv1.TaskChange{Change: &tasksv1.TaskChange_Task{Task: h.wireTask(ctx, *c.Task)}}
 		} else {
 			out[i] = &tasksv1.TaskChange{Change: &tasksv1.TaskChange_DeletedTaskId{DeletedTaskId: c.DeletedID}}
 		}
@@ -39,16 +57,10 @@ func changesToProto(changes []tasks.TaskChange) []*tasksv1.TaskChange {
 	return out
 }
 
-func timestampOrNil(t *time.Time) *timestamppb.Timestamp {
-	if t == nil {
-		return nil
-	}
-	return timestamppb.New(*t)
-}
-
-// timeOrNil converts an optional wire timestamp. The schema does not check
-// that a timestamp is in range (years 1 to 9999, nanos below a second), so
-// this does, naming the field in the error.
+// timeOrNil converts an optional wire timestamp. The schema checks its
+// range, but not that it is a timestamp at all (nanos from 0 to a second),
+// so this does, naming the field in the error; the domain checks the range
+// again after rounding.
 func timeOrNil(ts *timestamppb.Timestamp, field string) (*time.Time, error) {
 	if ts == nil {
 		return nil, nil

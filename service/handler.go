@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/example/tasks"
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
@@ -16,6 +17,7 @@ type taskService struct {
 	store     tasks.TaskStore
 	watches   *WatchHub  // nil: WatchTasks is not served
 	telemetry *Telemetry // nil: nothing is reported
+	logger    *slog.Logger
 }
 
 var _ tasksv1connect.TaskServiceHandler = (*taskService)(nil)
@@ -51,7 +53,7 @@ func (h *taskService) CreateTask(ctx context.Context, req *tasksv1.CreateTaskReq
 	if err != nil {
 		return nil, err
 	}
-	return &tasksv1.CreateTaskResponse{Task: taskToProto(t)}, nil
+	return &tasksv1.CreateTaskResponse{Task: h.wireTask(ctx, t)}, nil
 }
 
 // GetTask implements tasks.v1.TaskService.
@@ -64,7 +66,7 @@ func (h *taskService) GetTask(ctx context.Context, req *tasksv1.GetTaskRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return &tasksv1.GetTaskResponse{Task: taskToProto(t)}, nil
+	return &tasksv1.GetTaskResponse{Task: h.wireTask(ctx, t)}, nil
 }
 
 // ListTasks implements tasks.v1.TaskService.
@@ -87,7 +89,7 @@ func (h *taskService) ListTasks(ctx context.Context, req *tasksv1.ListTasksReque
 		TotalSize:     int32(page.TotalSize),
 	}
 	for i, t := range page.Tasks {
-		resp.Tasks[i] = taskToProto(t)
+		resp.Tasks[i] = h.wireTask(ctx, t)
 	}
 	return resp, nil
 }
@@ -106,7 +108,7 @@ func (h *taskService) UpdateTask(ctx context.Context, req *tasksv1.UpdateTaskReq
 	if err != nil {
 		return nil, err
 	}
-	return &tasksv1.UpdateTaskResponse{Task: taskToProto(t)}, nil
+	return &tasksv1.UpdateTaskResponse{Task: h.wireTask(ctx, t)}, nil
 }
 
 // DeleteTask implements tasks.v1.TaskService.
@@ -132,7 +134,7 @@ func (h *taskService) ListTaskChanges(ctx context.Context, req *tasksv1.ListTask
 		return nil, err
 	}
 	return &tasksv1.ListTaskChangesResponse{
-		Changes:    changesToProto(page.Changes),
+		Changes:    h.wireChanges(ctx, page.Changes),
 		NextCursor: page.NextCursor,
 		HasMore:    page.HasMore,
 	}, nil

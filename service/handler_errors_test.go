@@ -98,8 +98,8 @@ func TestRequestErrors(t *testing.T) {
 				_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "x", DueTime: pastYear9999})
 				return err
 			},
-			code: connect.CodeInvalidArgument, reason: ReasonInvalid,
-			violations: []validationcases.Violation{{Field: "due_time"}}, binaryOnly: true,
+			code: connect.CodeInvalidArgument, reason: ReasonValidation,
+			violations: []validationcases.Violation{{Field: "due_time", Rule: "timestamp.gte_lte"}}, binaryOnly: true,
 		},
 		{
 			name: "due time past year 9999 on update",
@@ -107,8 +107,19 @@ func TestRequestErrors(t *testing.T) {
 				_, err := c.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, DueTime: pastYear9999})
 				return err
 			},
-			code: connect.CodeInvalidArgument, reason: ReasonInvalid,
-			violations: []validationcases.Violation{{Field: "due_time"}}, binaryOnly: true,
+			code: connect.CodeInvalidArgument, reason: ReasonValidation,
+			violations: []validationcases.Violation{{Field: "due_time", Rule: "timestamp.gte_lte"}}, binaryOnly: true,
+		},
+		{
+			// The issue 14 request: it used to be rounded into year 10000,
+			// stored, and then failed every list of its user.
+			name: "due time within the last second of year 9999",
+			call: func(ctx context.Context, c taskClient, _ string) error {
+				_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "x", DueTime: &timestamppb.Timestamp{Seconds: tasks.MaxTimeUnix, Nanos: 999_999_500}})
+				return err
+			},
+			code: connect.CodeInvalidArgument, reason: ReasonValidation,
+			violations: []validationcases.Violation{{Field: "due_time", Rule: "timestamp.gte_lte"}},
 		},
 		{
 			// AsTime would carry the extra nanoseconds into the next
@@ -127,8 +138,8 @@ func TestRequestErrors(t *testing.T) {
 				_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{DueBefore: pastYear9999})
 				return err
 			},
-			code: connect.CodeInvalidArgument, reason: ReasonInvalid,
-			violations: []validationcases.Violation{{Field: "due_before"}}, binaryOnly: true,
+			code: connect.CodeInvalidArgument, reason: ReasonValidation,
+			violations: []validationcases.Violation{{Field: "due_before", Rule: "timestamp.gte_lte"}}, binaryOnly: true,
 		},
 		{
 			name: "due_after past year 9999",
@@ -136,8 +147,8 @@ func TestRequestErrors(t *testing.T) {
 				_, err := c.ListTasks(ctx, &tasksv1.ListTasksRequest{DueAfter: pastYear9999})
 				return err
 			},
-			code: connect.CodeInvalidArgument, reason: ReasonInvalid,
-			violations: []validationcases.Violation{{Field: "due_after"}}, binaryOnly: true,
+			code: connect.CodeInvalidArgument, reason: ReasonValidation,
+			violations: []validationcases.Violation{{Field: "due_after", Rule: "timestamp.gte_lte"}}, binaryOnly: true,
 		},
 		{
 			name: "bad page token",

@@ -2,118 +2,17 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/example/tasks"
 )
-
-// RequestIDHeader carries the id that ties a call's log lines together. A
-// client may send one (at most 64 characters); the server answers with it.
-const RequestIDHeader = "X-Request-Id"
-
-type requestIDKey struct{}
-
-// RequestIDFrom returns the id the logging interceptor gave this call.
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
-// NewLoggingInterceptor logs one line per call, or per stream when it
-// ends: procedure, protocol, code, duration, user id, request id (never
-// the token) and, when the call is traced, its trace id. It runs outside
-// everything but telemetry, so the code it logs is the one the client
-// gets.
-func NewLoggingInterceptor(logger *slog.Logger) connect.Interceptor {
-	return loggingInterceptor{logger}
-}
-
-type loggingInterceptor struct{ logger *slog.Logger }
-
-func (l loggingInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		start := time.Now()
-		ctx, id := withRequestID(ctx, req.Header())
-		resp, err := next(ctx, req)
-		if err == nil {
-			resp.Header().Set(RequestIDHeader, id)
-		}
-		l.log(ctx, req.Spec(), req.Peer(), start, id, err)
-		return resp, err
-	}
-}
-
-func (l loggingInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		start := time.Now()
-		ctx, id := withRequestID(ctx, conn.RequestHeader())
-		conn.ResponseHeader().Set(RequestIDHeader, id)
-		err := next(ctx, conn)
-		l.log(ctx, conn.Spec(), conn.Peer(), start, id, err)
-		return err
-	}
-}
-
-func (loggingInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-// withRequestID gives the call the client's request id (at most 64
-// characters) or a new one.
-func withRequestID(ctx context.Context, h http.Header) (context.Context, string) {
-	id := h.Get(RequestIDHeader)
-	if id == "" || len(id) > 64 {
-		id = newRequestID()
-	}
-	return context.WithValue(ctx, requestIDKey{}, id), id
-}
-
-// log writes a call's line, and puts the request id on its error.
-func (l loggingInterceptor) log(ctx context.Context, spec connect.Spec, peer connect.Peer, start time.Time, id string, err error) {
-	code := "ok"
-	level := slog.LevelInfo
-	if err != nil {
-		c := connect.CodeOf(err)
-		code = c.String()
-		if c == connect.CodeInternal || c == connect.CodeUnknown {
-			level = slog.LevelError
-		}
-		var cerr *connect.Error
-		if errors.As(err, &cerr) {
-			cerr.Meta().Set(RequestIDHeader, id)
-		}
-	}
-	user, _ := tasks.UserFrom(ctx)
-	attrs := []slog.Attr{
-		slog.String("procedure", spec.Procedure),
-		slog.String("protocol", peer.Protocol),
-		slog.String("code", code),
-		slog.Duration("duration", time.Since(start)),
-		slog.String("user", user.ID),
-		slog.String("request_id", id),
-	}
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
-	}
-	l.logger.LogAttrs(ctx, level, "rpc", attrs...)
-}
-
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 // NewErrorInterceptor turns what handlers and the validator return into the
 // errors clients see, for calls and streams alike: domain errors become

@@ -71,6 +71,30 @@ func TestSchemaLimits(t *testing.T) {
 	}
 }
 
+// TestSchemaTimeRange: every time a request carries has the domain's range
+// in the schema, both ends included, to the second.
+func TestSchemaTimeRange(t *testing.T) {
+	t.Parallel()
+	for _, f := range []struct {
+		msg  proto.Message
+		name protoreflect.Name
+	}{
+		{&tasksv1.CreateTaskRequest{}, "due_time"},
+		{&tasksv1.UpdateTaskRequest{}, "due_time"},
+		{&tasksv1.ListTasksRequest{}, "due_before"},
+		{&tasksv1.ListTasksRequest{}, "due_after"},
+	} {
+		rule := mustFieldRules(t, f.msg, f.name).GetTimestamp()
+		name := string(f.msg.ProtoReflect().Descriptor().Name()) + "." + string(f.name)
+		if gte := rule.GetGte(); gte == nil || gte.GetSeconds() != tasks.MinTimeUnix || gte.GetNanos() != 0 {
+			t.Errorf("%s timestamp.gte is %v in tasks.proto, %d s in the domain", name, gte, tasks.MinTimeUnix)
+		}
+		if lte := rule.GetLte(); lte == nil || lte.GetSeconds() != tasks.MaxTimeUnix || lte.GetNanos() != 0 {
+			t.Errorf("%s timestamp.lte is %v in tasks.proto, %d s in the domain", name, lte, tasks.MaxTimeUnix)
+		}
+	}
+}
+
 // TestEnumsMatchDomain checks that every tasks.v1 Priority and TaskOrder
 // value has the number of the domain constant of the same meaning, and
 // that neither side has a value the other lacks: the converters cast

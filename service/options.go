@@ -41,23 +41,28 @@ type Config struct {
 // tasks.v1.TaskService over store, with the options every call gets. The
 // caller must be authenticated before it runs (Authenticate).
 func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Handler) {
-	return tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, telemetry: cfg.Telemetry}, handlerOptions(cfg))
+	path, h := tasksv1connect.NewTaskServiceHandler(&taskService{store: store, watches: cfg.Watches, telemetry: cfg.Telemetry, logger: cfg.Logger}, handlerOptions(cfg))
+	return path, logCalls(checkGetMessage(h), cfg.Logger)
 }
 
 // handlerOptions is the one bundle of options the TaskService handler is
 // built with. The interceptors run in order: telemetry outermost (so the
 // call's span is open when the rest run, and the code it counts is the one
-// the client gets), then logging (which logs the span's trace id), the
-// error table, the default deadline, and validation last, next to the
-// handler.
+// the client gets), then the note of the span's trace id for the call's log
+// line (written around the handler, by logCalls), the error table, the
+// default deadline, and validation last, next to the handler.
 func handlerOptions(cfg Config) connect.HandlerOption {
+	ics := cfg.Telemetry.interceptors()
+	if len(ics) > 0 {
+		ics = append(ics, traceNote{})
+	}
 	return connect.WithHandlerOptions(
-		connect.WithInterceptors(append(cfg.Telemetry.interceptors(),
-			NewLoggingInterceptor(cfg.Logger),
+		connect.WithInterceptors(append(ics,
 			NewErrorInterceptor(cfg.Logger),
 			NewDeadlineInterceptor(cfg.CallTimeout),
 			validate.NewInterceptor(validate.WithValidator(cfg.Validator)),
 		)...),
+		codecs(),
 		connect.WithReadMaxBytes(int(cfg.MaxRequestBytes)),
 		fastGzip(),
 		connect.WithCompressMinBytes(1024),

@@ -150,14 +150,28 @@ func fieldRuleKeys(top, path string, rules *validate.FieldRules) []string {
 		return keys
 	}
 	kind := string(which.Name())
+	var lower, upper string // a range's bounds: gt or gte, lt or lte
 	typed.Get(which).Message().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if kind == "repeated" && fd.Name() == "items" {
+		switch name := string(fd.Name()); {
+		case kind == "repeated" && name == "items":
 			items := v.Message().Interface().(*validate.FieldRules)
 			keys = append(keys, fieldRuleKeys(top, path+"[]", items)...)
-			return true
+		case name == "gt" || name == "gte":
+			lower = name
+		case name == "lt" || name == "lte":
+			upper = name
+		default:
+			keys = append(keys, ruleKey(top, path, kind+"."+name))
 		}
-		keys = append(keys, ruleKey(top, path, kind+"."+string(fd.Name())))
 		return true
 	})
+	// Both bounds are one rule, reported as e.g. timestamp.gte_lte (the
+	// schema has no exclusive ranges, whose ids end in _exclusive).
+	switch {
+	case lower != "" && upper != "":
+		keys = append(keys, ruleKey(top, path, kind+"."+lower+"_"+upper))
+	case lower+upper != "":
+		keys = append(keys, ruleKey(top, path, kind+"."+lower+upper))
+	}
 	return keys
 }

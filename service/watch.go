@@ -87,7 +87,7 @@ func (h *taskService) deliver(ctx context.Context, stream *connect.ServerStream[
 		// announced the moment the client has this one.
 		w.seen(direct.Position)
 		changes := []tasks.TaskChange{*direct.Change}
-		msg := &tasksv1.WatchTasksResponse{Changes: changesToProto(changes), Cursor: direct.Cursor}
+		msg := &tasksv1.WatchTasksResponse{Changes: h.wireChanges(ctx, changes), Cursor: direct.Cursor}
 		if err := stream.Send(msg); err != nil {
 			return cursor, false, err
 		}
@@ -115,7 +115,7 @@ func (h *taskService) sendChanges(ctx context.Context, stream *connect.ServerStr
 		w.seen(page.Position)
 		cursor = page.NextCursor
 		if len(page.Changes) > 0 || (first && !sent) {
-			if err := stream.Send(&tasksv1.WatchTasksResponse{Changes: changesToProto(page.Changes), Cursor: cursor}); err != nil {
+			if err := stream.Send(&tasksv1.WatchTasksResponse{Changes: h.wireChanges(ctx, page.Changes), Cursor: cursor}); err != nil {
 				return cursor, sent, err
 			}
 			if !first {

@@ -53,17 +53,15 @@ type changeRow struct {
 	taskRow `bun:",extend"`
 }
 
-// changesSQL selects, in one statement and so from one snapshot, up to $3
+// changesQuery selects, in one statement and so from one snapshot, up to $3
 // of user $1's live tasks changed after $2, up to $3 deletions after $4,
 // and the user's sequence: the same text every time, prepared once. Each part is a range scan of one user's rows on
-// a (user_id, change_seq) index. fullSyncSQL is the same without the
+// a (user_id, change_seq) index. Without withDeletions it leaves out the
 // deletions, which a full sync has none of.
-var changesSQL, fullSyncSQL = changesQuery(true), changesQuery(false)
-
-func changesQuery(withDeletions bool) string {
+func changesQuery(d dialect, withDeletions bool) string {
 	const nulls = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 	q := "SELECT a.* FROM (SELECT 't' AS kind, t.id, t.title, t.description, t.completed, t.priority, t.tags, " +
-		"t.due_time, t.create_time, t.update_time, t.complete_time, t.version, t.change_seq " +
+		timeColumns(d) + ", t.version, t.change_seq " +
 		"FROM tasks AS t WHERE t.user_id = $1 AND t.change_seq > $2 ORDER BY t.change_seq LIMIT $3) AS a"
 	if withDeletions {
 		q += " UNION ALL SELECT b.kind, b.id, " + nulls + ", b.change_seq " +
@@ -95,9 +93,9 @@ func (s *Store) ListTaskChanges(ctx context.Context, userID string, q tasks.Chan
 		}
 	}
 	var rows []changeRow
-	query := changesSQL
+	query := s.reads.changes
 	if full {
-		query = fullSyncSQL
+		query = s.reads.fullSync
 	}
 	args := []any{userID, after.pos, int64(q.PageSize + 1), max(after.pos, after.floor)}
 	if full {

@@ -51,6 +51,11 @@ type dialect interface {
 	// without one last. The due-time index is on this same expression.
 	dueKey() string
 
+	// selectTime is how a query selects the time column col (named col
+	// in its result): in a form the driver reads whatever the column holds
+	// (see dbTime.Scan), so that one odd row cannot fail a whole read.
+	selectTime(col string) string
+
 	// appendTime, appendInfinity and appendTags write a value into SQL
 	// (see dbTime, infinity and tagList).
 	appendTime(b []byte, t time.Time) []byte

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,44 @@ func (d postgresDialect) appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '\'')
 	b = d.appendTimeText(b, t)
 	return append(b, "'::timestamptz"...)
+}
+
+// selectTime: as text, which dbTime.Scan parses with parseTimeText.
+// pgdriver parses a timestamptz itself and fails the whole statement on
+// one it cannot read (a year past 9999, BC, infinity), which a row written
+// before the domain refused such times, or by hand, may hold. (The cast
+// keeps the column's name, and costs what pgdriver's own parse did.)
+func (postgresDialect) selectTime(col string) string { return col + "::text" }
+
+// parseTimeText reads a timestamptz as PostgreSQL writes it (DateStyle
+// ISO): what pgdriver reads, and also what the column holds but Go's
+// layouts cannot, years past 9999 or BC and ±infinity, as times outside
+// the API's range (infinity as SQLite's sentinel), for the service to
+// clamp.
+func parseTimeText(s string) (time.Time, error) {
+	switch s {
+	case "infinity":
+		return time.UnixMicro(math.MaxInt64).UTC(), nil
+	case "-infinity":
+		return time.UnixMicro(math.MinInt64).UTC(), nil
+	}
+	if t, err := pgdriver.ParseTime(s); err == nil {
+		return t.UTC(), nil
+	}
+	rest, bc := strings.CutSuffix(s, " BC")
+	dash := strings.IndexByte(rest, '-')
+	year, err := strconv.Atoi(rest[:max(dash, 0)])
+	if err != nil {
+		return time.Time{}, fmt.Errorf("storage: cannot read %q as a time", s)
+	}
+	t, err := pgdriver.ParseTime("2000" + rest[dash:]) // 2000 has a February 29th
+	if err != nil {
+		return time.Time{}, fmt.Errorf("storage: cannot read %q as a time", s)
+	}
+	if bc {
+		year = 1 - year // 1 BC is year 0
+	}
+	return t.AddDate(year-2000, 0, 0).UTC(), nil
 }
 
 // appendTimeText writes t as PostgreSQL reads a timestamptz.

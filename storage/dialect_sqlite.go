@@ -62,6 +62,9 @@ func (sqliteDialect) containsText() string {
 
 func (sqliteDialect) dueKey() string { return "COALESCE(t.due_time, 9223372036854775807)" }
 
+// selectTime: as stored, an integer the driver reads as it is.
+func (sqliteDialect) selectTime(col string) string { return col }
+
 func (sqliteDialect) appendTime(b []byte, t time.Time) []byte {
 	return strconv.AppendInt(b, t.UnixMicro(), 10)
 }

@@ -131,8 +131,8 @@ func TestExplain(t *testing.T) {
 			t.Fatal(err)
 		}
 		queries = append(queries,
-			query{fmt.Sprintf("%s: changes, a full sync", user), fullSyncSQL, []any{user, 0, 101}},
-			query{fmt.Sprintf("%s: changes after a cursor", user), changesSQL, []any{user, mid, 101, mid}},
+			query{fmt.Sprintf("%s: changes, a full sync", user), newReadSQL(postgresDialect{}).fullSync, []any{user, 0, 101}},
+			query{fmt.Sprintf("%s: changes after a cursor", user), newReadSQL(postgresDialect{}).changes, []any{user, mid, 101, mid}},
 		)
 	}
 	queries = append(queries, query{"change positions of watched users", s.reader.NewSelect().TableExpr("users AS u").

@@ -153,7 +153,7 @@ func (s *Store) order(o tasks.TaskOrder) (order, bool) {
 // computed once), so a page and its total_size come from one statement and
 // one snapshot. Its values are p's parameters.
 func (s *Store) pageQuery(p *params, userID string, f listFilter, o order, after *cursor, limit int, total bool) *bun.SelectQuery {
-	q := s.where(s.reader.NewSelect().TableExpr("tasks AS t").ColumnExpr(taskColumns), p, userID, f)
+	q := s.where(s.reader.NewSelect().TableExpr("tasks AS t").ColumnExpr(s.reads.columns), p, userID, f)
 	if total {
 		q = q.ColumnExpr("(?) AS total", s.countQuery(p, userID, f))
 	}

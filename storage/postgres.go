@@ -49,6 +49,7 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 	s := &Store{
 		cfg:        cfg,
 		dialect:    postgresDialect{setLocal: cfg.SimpleProtocol},
+		reads:      newReadSQL(postgresDialect{}),
 		writer:     db,
 		reader:     db,
 		bunDialect: d,

@@ -39,9 +39,36 @@ type taskRow struct {
 	ChangeSeq int64 `bun:"change_seq"`
 }
 
-// taskColumns are taskRow's columns, in the order scan reads them.
-const taskColumns = "t.user_id, t.id, t.title, t.description, t.completed, t.priority, t.tags, " +
-	"t.due_time, t.create_time, t.update_time, t.complete_time, t.version, t.request_id, t.change_seq"
+// taskColumns are taskRow's columns, in the order scan reads them, as d
+// selects them.
+func taskColumns(d dialect) string {
+	return "t.user_id, t.id, t.title, t.description, t.completed, t.priority, t.tags, " +
+		timeColumns(d) + ", t.version, t.request_id, t.change_seq"
+}
+
+// timeColumns are a task's four times, as d selects them.
+func timeColumns(d dialect) string {
+	return d.selectTime("t.due_time") + ", " + d.selectTime("t.create_time") + ", " +
+		d.selectTime("t.update_time") + ", " + d.selectTime("t.complete_time")
+}
+
+// readSQL are the statements that read tasks, in a dialect's words: the
+// same text every time, so each is prepared once.
+type readSQL struct {
+	columns  string // taskColumns
+	get      string // one task: user $1, id $2
+	changes  string // see changesQuery
+	fullSync string
+}
+
+func newReadSQL(d dialect) readSQL {
+	return readSQL{
+		columns:  taskColumns(d),
+		get:      "SELECT " + taskColumns(d) + " FROM tasks AS t WHERE t.user_id = $1 AND t.id = $2",
+		changes:  changesQuery(d, true),
+		fullSync: changesQuery(d, false),
+	}
+}
 
 // scan reads the current row of rows, selected as taskColumns followed by
 // extra's columns, into r and extra: no reflection over the row's struct.
@@ -146,7 +173,13 @@ func (t *dbTime) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
 		*t = dbTime{}
-	case time.Time: // PostgreSQL
+	case string: // PostgreSQL (selectTime)
+		tm, err := parseTimeText(v)
+		if err != nil {
+			return err
+		}
+		*t = dbTime{T: tm, Valid: true}
+	case time.Time: // PostgreSQL, selected without selectTime
 		*t = dbTime{T: v.UTC(), Valid: true}
 	case int64: // SQLite
 		*t = dbTime{T: time.UnixMicro(v).UTC(), Valid: true}

@@ -31,6 +31,7 @@ func openSQLite(ctx context.Context, raw string, cfg Config) (*Store, error) {
 	s := &Store{
 		cfg:        cfg,
 		dialect:    sqliteDialect{},
+		reads:      newReadSQL(sqliteDialect{}),
 		writer:     bun.NewDB(writer, d),
 		reader:     bun.NewDB(reader, d),
 		bunDialect: d,

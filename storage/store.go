@@ -20,6 +20,7 @@ import (
 type Store struct {
 	cfg     Config
 	dialect dialect
+	reads   readSQL // in dialect's words
 	// writer runs writes, reader reads: the same pool on PostgreSQL; on
 	// SQLite the single writer connection and a pool of readers.
 	writer, reader *bun.DB

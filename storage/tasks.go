@@ -69,7 +69,7 @@ func (s *Store) createLocked(ctx context.Context, row *taskRow) (tasks.Task, err
 	err := s.run(ctx, writeTx, func(ctx context.Context, tx bun.Tx) error {
 		seq = 0
 		if row.RequestID != nil {
-			err := tx.NewSelect().Model(&out).Where("t.user_id = ? AND t.request_id = ?", row.UserID, *row.RequestID).Scan(ctx)
+			err := tx.NewSelect().Model(&out).ColumnExpr(s.reads.columns).Where("t.user_id = ? AND t.request_id = ?", row.UserID, *row.RequestID).Scan(ctx)
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err // found it, or failed
 			}
@@ -163,7 +163,7 @@ func (s *Store) GetTask(ctx context.Context, userID, id string) (tasks.Task, err
 func (s *Store) getRow(ctx context.Context, userID, id string) (taskRow, error) {
 	var row taskRow
 	found := false
-	err := s.read(ctx, getSQL, []any{userID, id}, func(rows *sql.Rows) error {
+	err := s.read(ctx, s.reads.get, []any{userID, id}, func(rows *sql.Rows) error {
 		if !rows.Next() {
 			return nil
 		}
@@ -175,9 +175,6 @@ func (s *Store) getRow(ctx context.Context, userID, id string) (taskRow, error) 
 	}
 	return row, err
 }
-
-// getSQL reads one task: the same text every time, prepared once.
-const getSQL = "SELECT " + taskColumns + " FROM tasks AS t WHERE t.user_id = $1 AND t.id = $2"
 
 // UpdateTask applies a patch; concurrent updates apply one after the
 // other and none is lost. Where a write is one statement (PostgreSQL) it
@@ -220,7 +217,7 @@ func (s *Store) updateLocked(ctx context.Context, userID, id string, p tasks.Tas
 			return err
 		}
 		var cur taskRow
-		err := s.dialect.lockRow(tx.NewSelect().Model(&cur).Where("t.user_id = ? AND t.id = ?", userID, id)).Scan(ctx)
+		err := s.dialect.lockRow(tx.NewSelect().Model(&cur).ColumnExpr(s.reads.columns).Where("t.user_id = ? AND t.id = ?", userID, id)).Scan(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return tasks.ErrNotFound()

@@ -37,7 +37,7 @@ func (c *config) settings(listenDefault string) []setting {
 		{"AUTH_ISSUER", "", "required iss claim, when set", str(&c.Issuer)},
 		{"AUTH_AUDIENCE", "", "required aud claim, when set", str(&c.Audience)},
 		{"AUTH_CLOCK_SKEW", "30s", "allowed clock skew for exp, nbf and iat", nonNegativeDuration(&c.ClockSkew)},
-		{"CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the API", origins(&c.CORSOrigins)},
+		{"CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the API; empty: none (dev: the app on localhost:3000); * for all", origins(&c.CORSOrigins)},
 		{"TLS_CERT_FILE", "", "TLS certificate (PEM); with TLS_KEY_FILE serves HTTPS and gRPC over TLS", str(&c.TLSCertFile)},
 		{"TLS_KEY_FILE", "", "TLS private key (PEM)", str(&c.TLSKeyFile)},
 		{"LOG_LEVEL", "info", "debug, info, warn or error", logLevel(&c.LogLevel)},

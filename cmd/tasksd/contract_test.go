@@ -4,10 +4,13 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -298,9 +301,9 @@ func testRequestErrors(t *testing.T, c taskAPI) {
 	}
 }
 
-// TestOutOfRangeTimestamp: a timestamp past year 9999 passes the schema but
-// not the server. Only binary protocols can send one (JSON cannot encode
-// it).
+// TestOutOfRangeTimestamp: a timestamp past year 9999 breaks the schema's
+// range; one with negative nanos passes the schema but not the server.
+// Only binary protocols can send them (JSON cannot encode them).
 func TestOutOfRangeTimestamp(t *testing.T) {
 	t.Parallel()
 	s := mustStartServer(t, nil)
@@ -310,7 +313,7 @@ func TestOutOfRangeTimestamp(t *testing.T) {
 		}
 		c := p.dial(t, s, s.mustToken(t, "time-traveller"))
 		_, err := c.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{Title: "t", DueTime: &timestamppb.Timestamp{Seconds: 1 << 40}})
-		mustFail(t, err, connect.CodeInvalidArgument, "INVALID_REQUEST")
+		mustFail(t, err, connect.CodeInvalidArgument, "VALIDATION_ERROR")
 		_, err = c.ListTasks(context.Background(), &tasksv1.ListTasksRequest{DueAfter: &timestamppb.Timestamp{Nanos: -1}})
 		mustFail(t, err, connect.CodeInvalidArgument, "INVALID_REQUEST")
 	}
@@ -342,11 +345,15 @@ func testAuth(t *testing.T, s *testServer, dial func(testing.TB, *testServer, st
 	if err != nil {
 		t.Fatal(err)
 	}
+	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 	for name, tc := range map[string]struct{ token, message string }{
 		"no token":     {"", "invalid token"},
 		"garbage":      {"not.a.jwt", "invalid token"},
 		"expired":      {expired, "token expired"},
 		"wrong secret": {mustForeignToken(t), "invalid token"},
+		// Genuine, but the sub cannot be a user.
+		"sub with a NUL": {mustSignedPayload(t, s, `{"sub": "a\u0000b", "exp": `+exp+`}`), "invalid token: user id must not contain control characters"},
+		"sub not UTF-8":  {mustSignedPayload(t, s, `{"sub": "a`+"\xff"+`b", "exp": `+exp+`}`), "invalid token: user id must be valid UTF-8"},
 	} {
 		_, err := dial(t, s, tc.token).ListTasks(ctx, &tasksv1.ListTasksRequest{})
 		got := mustFail(t, err, connect.CodeUnauthenticated, "UNAUTHORIZED")
@@ -354,6 +361,17 @@ func testAuth(t *testing.T, s *testServer, dial func(testing.TB, *testServer, st
 			t.Errorf("%s: message %q, want %q", name, got.message, tc.message)
 		}
 	}
+}
+
+// mustSignedPayload signs payload, JSON written by hand, with the server's
+// secret.
+func mustSignedPayload(tb testing.TB, s *testServer, payload string) string {
+	tb.Helper()
+	signed, err := jws.Sign([]byte(payload), jws.WithKey(jwa.HS256, []byte(s.cfg.JWTSecret)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(signed)
 }
 
 // mustForeignToken is a well-formed token signed with some other secret.

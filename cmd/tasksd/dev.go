@@ -34,6 +34,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 			return err
 		}
 	}
+	if len(cfg.CORSOrigins) == 0 {
+		cfg.CORSOrigins = devOrigins()
+	}
 	return serve(ctx, cfg, stdout, func(baseURL string) {
 		token, err := mintToken(cfg, devUser, 24*time.Hour)
 		if err != nil {
@@ -55,8 +58,18 @@ Create a task (buf curl finds the API through server reflection):
 
 (No buf CLI? npm install -g @bufbuild/buf, or use web-client/node_modules/.bin/buf
 after make deps.) More tokens: go run ./cmd/tasksd token -sub someone-else
-`, cfg.DataDir, filepath.Join(cfg.DataDir, devSecretFile), devUser, token, token, url)
+
+Browsers may call the API from %s (CORS_ALLOWED_ORIGINS).
+`, cfg.DataDir, filepath.Join(cfg.DataDir, devSecretFile), devUser, token, token, url, strings.Join(cfg.CORSOrigins, " and "))
 	})
+}
+
+// devOrigins are the browser origins dev mode lets call the API when
+// CORS_ALLOWED_ORIGINS is unset (serve lets none): where a Next.js app,
+// the reference app among them, runs under `next dev`, so that it works
+// against `tasksd dev` as it is.
+func devOrigins() []string {
+	return []string{"http://localhost:3000", "http://127.0.0.1:3000"}
 }
 
 // loadDevSecret reads dev mode's secret, creating it on first use.

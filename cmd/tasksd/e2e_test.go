@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,7 +261,26 @@ func TestDevModeAsPrinted(t *testing.T) {
 	dataDir := t.TempDir()
 	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DATA_DIR": dataDir}
 	dev := mustRun(t, env, "dev")
-	dev.mustWaitListening(t)
+	baseURL := dev.mustWaitListening(t)
+	// The reference app under `next dev` may call it from the browser;
+	// other origins may not.
+	for origin, want := range map[string]string{
+		"http://localhost:3000":    "http://localhost:3000",
+		"http://127.0.0.1:3000":    "http://127.0.0.1:3000",
+		"https://evil.example.com": "",
+	} {
+		req, _ := http.NewRequest(http.MethodOptions, baseURL+"/tasks.v1.TaskService/ListTasks", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("dev mode, preflight from %s: Access-Control-Allow-Origin %q, want %q", origin, got, want)
+		}
+	}
 	var command string
 	timeout := time.After(time.Minute)
 	for command == "" {

@@ -134,6 +134,49 @@ func TestCORS(t *testing.T) {
 	}
 }
 
+// TestCORSDefault: with CORS_ALLOWED_ORIGINS unset no origin may call the
+// API from a browser (no CORS headers at all, preflight or call); every
+// origin may only when it says "*".
+func TestCORSDefault(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, origins, want string // want: Access-Control-Allow-Origin
+	}{
+		{"unset", "", ""},
+		{"every origin, said explicitly", "*", "*"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := mustStartServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": tt.origins})
+			pre, _ := http.NewRequest(http.MethodOptions, s.baseURL+tasksv1connect.TaskServiceListTasksProcedure, nil)
+			pre.Header.Set("Origin", "https://anywhere.example.com")
+			pre.Header.Set("Access-Control-Request-Method", "POST")
+			pre.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+			call, _ := http.NewRequest(http.MethodPost, s.baseURL+tasksv1connect.TaskServiceListTasksProcedure, strings.NewReader("{}"))
+			call.Header.Set("Origin", "https://anywhere.example.com")
+			call.Header.Set("Content-Type", "application/json")
+			call.Header.Set("Authorization", "Bearer "+s.mustToken(t, "cors-default"))
+			for _, req := range []*http.Request{pre, call} {
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
+					t.Errorf("%s: Access-Control-Allow-Origin %q, want %q", req.Method, got, tt.want)
+				}
+				if tt.want == "" {
+					for name := range resp.Header {
+						if strings.HasPrefix(name, "Access-Control-") {
+							t.Errorf("%s: %s: %q", req.Method, name, resp.Header.Get(name))
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestRequestLimit: a request over MAX_REQUEST_BYTES is ResourceExhausted,
 // over every protocol, and the server keeps serving.
 func TestRequestLimit(t *testing.T) {

@@ -81,11 +81,17 @@ func (r routes) handler() http.Handler {
 	var h http.Handler = mux
 	h = r.authenticate(h)
 	h = limitBody(h, r.maxRequestBytes)
-	return withStack(r.cors().Handler(h))
+	if len(r.corsOrigins) > 0 {
+		h = r.cors().Handler(h)
+	}
+	return withStack(h)
 }
 
 // cors allows the configured browser origins to call the API with the
-// headers Connect, gRPC-Web and connect-es use, plus Authorization.
+// headers Connect, gRPC-Web and connect-es use, plus Authorization. With
+// none configured it is left out altogether, and browsers refuse every
+// cross-origin call: rs/cors would read an empty list as "*", every
+// origin, which must be asked for by name.
 func (r routes) cors() *cors.Cors {
 	return cors.New(cors.Options{
 		AllowedOrigins: r.corsOrigins,

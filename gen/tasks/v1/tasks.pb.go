@@ -327,7 +327,8 @@ type CreateTaskRequest struct {
 	// marks), digits, `-` or `_`. Stored lower-cased; two tags that are equal
 	// once lower-cased are rejected with INVALID_REQUEST.
 	Tags []string `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
-	// When the task is due; leave unset for no due date.
+	// When the task is due; leave unset for no due date. From
+	// 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, both included.
 	DueTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
 	// Optional. A UUID the client picks once per task it means to create and
 	// sends again on every retry of that create. A create that repeats a
@@ -573,10 +574,10 @@ type ListTasksRequest struct {
 	// characters). At most 200 characters; empty for any.
 	Query string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
 	// Only tasks due strictly before this time. Tasks without a due date never
-	// match.
+	// match. From 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, both included.
 	DueBefore *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_before,json=dueBefore,proto3" json:"due_before,omitempty"`
 	// Only tasks due at or after this time. Tasks without a due date never
-	// match.
+	// match. From 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, both included.
 	DueAfter *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_after,json=dueAfter,proto3" json:"due_after,omitempty"`
 	// The order of the results; TASK_ORDER_UNSPECIFIED means newest first.
 	OrderBy TaskOrder `protobuf:"varint,9,opt,name=order_by,json=orderBy,proto3,enum=tasks.v1.TaskOrder" json:"order_by,omitempty"`
@@ -769,7 +770,8 @@ type UpdateTaskRequest struct {
 	// New tags, replacing all current ones. Present with no values clears the
 	// tags; absent leaves them alone.
 	Tags *TagList `protobuf:"bytes,6,opt,name=tags,proto3" json:"tags,omitempty"`
-	// A new due date. May not be combined with `clear_due_time`.
+	// A new due date. May not be combined with `clear_due_time`. From
+	// 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, both included.
 	DueTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
 	// Removes the due date. May not be combined with `due_time`.
 	ClearDueTime bool `protobuf:"varint,8,opt,name=clear_due_time,json=clearDueTime,proto3" json:"clear_due_time,omitempty"`
@@ -1394,14 +1396,14 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"updateTime\x12?\n" +
 	"\rcomplete_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\x12\x12\n" +
-	"\x04etag\x18\v \x01(\tR\x04etag\"\xac\x03\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\"\xca\x03\n" +
 	"\x11CreateTaskRequest\x12\x8a\x01\n" +
 	"\x05title\x18\x01 \x01(\tBt\xbaHq\xba\x01X\n" +
 	"\x10string.not_blank\x12\x1bmust not be only whitespace\x1a'this == '' || this.matches('[^\\\\p{Z}]')\xc8\x01\x01r\x11\x18\xc8\x012\f^[^\\p{Cc}]*$R\x05title\x12.\n" +
 	"\vdescription\x18\x02 \x01(\tB\f\xbaH\tr\a\x18\xa0\x1f\xba\x01\x01\x00R\vdescription\x128\n" +
 	"\bpriority\x18\x03 \x01(\x0e2\x12.tasks.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x12=\n" +
-	"\x04tags\x18\x04 \x03(\tB)\xbaH&\x92\x01#\x10\x10\"\x1fr\x1d\x10\x01\x18 2\x17^[\\p{L}\\p{M}\\p{Nd}_-]*$R\x04tags\x125\n" +
-	"\bdue_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12*\n" +
+	"\x04tags\x18\x04 \x03(\tB)\xbaH&\x92\x01#\x10\x10\"\x1fr\x1d\x10\x01\x18 2\x17^[\\p{L}\\p{M}\\p{Nd}_-]*$R\x04tags\x12S\n" +
+	"\bdue_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x1c\xbaH\x19\xb2\x01\x16\"\a\b\xff\x82\xd1\xff\xaf\a2\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\adueTime\x12*\n" +
 	"\n" +
 	"request_id\x18\x06 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"8\n" +
 	"\x12CreateTaskResponse\x12\"\n" +
@@ -1409,7 +1411,7 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\x0eGetTaskRequest\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\xb0\x01\x01R\x02id\"5\n" +
 	"\x0fGetTaskResponse\x12\"\n" +
-	"\x04task\x18\x01 \x01(\v2\x0e.tasks.v1.TaskR\x04task\"\xf2\x03\n" +
+	"\x04task\x18\x01 \x01(\v2\x0e.tasks.v1.TaskR\x04task\"\xae\x04\n" +
 	"\x10ListTasksRequest\x12$\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -1417,10 +1419,10 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\tcompleted\x18\x03 \x01(\bH\x00R\tcompleted\x88\x01\x01\x128\n" +
 	"\bpriority\x18\x04 \x01(\x0e2\x12.tasks.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x122\n" +
 	"\x03tag\x18\x05 \x01(\tB \xbaH\x1dr\x1b\x18 2\x17^[\\p{L}\\p{M}\\p{Nd}_-]*$R\x03tag\x12\x1e\n" +
-	"\x05query\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05query\x129\n" +
+	"\x05query\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05query\x12W\n" +
 	"\n" +
-	"due_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tdueBefore\x127\n" +
-	"\tdue_after\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bdueAfter\x128\n" +
+	"due_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x1c\xbaH\x19\xb2\x01\x16\"\a\b\xff\x82\xd1\xff\xaf\a2\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\tdueBefore\x12U\n" +
+	"\tdue_after\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x1c\xbaH\x19\xb2\x01\x16\"\a\b\xff\x82\xd1\xff\xaf\a2\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\bdueAfter\x128\n" +
 	"\border_by\x18\t \x01(\x0e2\x13.tasks.v1.TaskOrderB\b\xbaH\x05\x82\x01\x02\x10\x01R\aorderBy\x12,\n" +
 	"\x12include_total_size\x18\n" +
 	" \x01(\bR\x10includeTotalSizeB\f\n" +
@@ -1430,7 +1432,7 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\x05tasks\x18\x01 \x03(\v2\x0e.tasks.v1.TaskR\x05tasks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xc6\x04\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xe4\x04\n" +
 	"\x11UpdateTaskRequest\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x8e\x01\n" +
 	"\x05title\x18\x02 \x01(\tBs\xbaHp\xba\x01X\n" +
@@ -1438,8 +1440,8 @@ const file_tasks_v1_tasks_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\f\xbaH\tr\a\x18\xa0\x1f\xba\x01\x01\x00H\x01R\vdescription\x88\x01\x01\x12!\n" +
 	"\tcompleted\x18\x04 \x01(\bH\x02R\tcompleted\x88\x01\x01\x12=\n" +
 	"\bpriority\x18\x05 \x01(\x0e2\x12.tasks.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01H\x03R\bpriority\x88\x01\x01\x12%\n" +
-	"\x04tags\x18\x06 \x01(\v2\x11.tasks.v1.TagListR\x04tags\x125\n" +
-	"\bdue_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12$\n" +
+	"\x04tags\x18\x06 \x01(\v2\x11.tasks.v1.TagListR\x04tags\x12S\n" +
+	"\bdue_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x1c\xbaH\x19\xb2\x01\x16\"\a\b\xff\x82\xd1\xff\xaf\a2\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\adueTime\x12$\n" +
 	"\x0eclear_due_time\x18\b \x01(\bR\fclearDueTime\x12\x12\n" +
 	"\x04etag\x18\t \x01(\tR\x04etag:\x1f\xbaH\x1c\"\x1a\n" +
 	"\bdue_time\n" +
