@@ -21,9 +21,10 @@ const (
 	KindUnauthenticated                  // no valid credentials
 	KindCursorExpired                    // a sync cursor older than the changes still remembered
 	KindTooManyWatches                   // the caller, or the server, has as many open watches as allowed
+	KindTooManyRequests                  // the caller has as many calls in flight as its share, or exceeds its rate
 )
 
-var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches"}
+var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches", "too many requests"}
 
 func (k ErrorKind) String() string {
 	if int(k) < len(kindNames) {

@@ -28,6 +28,7 @@ func TestConnectError(t *testing.T) {
 		{tasks.Errorf(tasks.KindDeadline, "deadline exceeded"), connect.CodeDeadlineExceeded, ReasonUnavailable, "deadline exceeded"},
 		{tasks.Errorf(tasks.KindCursorExpired, "expired"), connect.CodeFailedPrecondition, ReasonCursorExpired, "expired"},
 		{tasks.Errorf(tasks.KindTooManyWatches, "too many"), connect.CodeResourceExhausted, ReasonTooManyWatches, "too many"},
+		{tasks.Errorf(tasks.KindTooManyRequests, "slow down"), connect.CodeResourceExhausted, ReasonTooManyRequests, "slow down"},
 		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), connect.CodeDeadlineExceeded, ReasonUnavailable, "deadline exceeded"},
 		// Unexpected errors and internal ones never show their text.
 		{driverText, connect.CodeInternal, ReasonInternal, internalMessage},
@@ -39,7 +40,7 @@ func TestConnectError(t *testing.T) {
 		}
 	}
 	// Every kind is in the table.
-	for k := tasks.KindInternal; k <= tasks.KindTooManyWatches; k++ {
+	for k := tasks.KindInternal; k <= tasks.KindTooManyRequests; k++ {
 		if _, ok := edge[k]; !ok {
 			t.Errorf("kind %v has no code", k)
 		}

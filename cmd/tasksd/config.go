@@ -36,11 +36,15 @@ type config struct {
 	LogLevel  slog.Level
 	LogFormat string
 
-	MaxRequestBytes int64
-	MaxInFlight     int
-	CallTimeout     time.Duration
-	ShutdownTimeout time.Duration
-	HealthInterval  time.Duration
+	MaxRequestBytes    int64
+	MaxInFlight        int
+	MaxInFlightPerUser int
+	RateLimitPerUser   int
+	CallTimeout        time.Duration
+	ShutdownTimeout    time.Duration
+	HealthInterval     time.Duration
+
+	BodyReadTimeout time.Duration
 
 	WatchHeartbeat   time.Duration
 	WatchMaxDuration time.Duration

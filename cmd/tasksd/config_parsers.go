@@ -109,6 +109,18 @@ func positiveInt(dst *int) parser {
 	}
 }
 
+// nonNegativeInt is a count where zero means none, or "work it out".
+func nonNegativeInt(dst *int) parser {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a number, 0 or more, got %q", v)
+		}
+		*dst = n
+		return nil
+	}
+}
+
 // bytesAtLeast is a size in bytes, no smaller than floor.
 func bytesAtLeast(dst *int64, floor int64) parser {
 	return func(v string) error {

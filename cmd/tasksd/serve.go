@@ -58,15 +58,21 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 		watches:         watches,
 		corsOrigins:     cfg.CORSOrigins,
 		maxRequestBytes: cfg.MaxRequestBytes,
-		maxInFlight:     cfg.MaxInFlight,
-		callTimeout:     cfg.CallTimeout,
+		bodyReadTimeout: cfg.BodyReadTimeout,
+		limits: service.Limits{
+			MaxInFlight:        cfg.MaxInFlight,
+			MaxInFlightPerUser: cfg.MaxInFlightPerUser,
+			RatePerUser:        cfg.RateLimitPerUser,
+		},
+		callTimeout: cfg.CallTimeout,
 	}.handler()
 
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		// No ReadTimeout or WriteTimeout: they would cut long-lived streams
-		// (health Watch, reflection); calls are bounded by their deadlines.
+		// (WatchTasks, health Watch, reflection). Request bodies have their
+		// own deadline (service.ReadBodies), calls theirs.
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

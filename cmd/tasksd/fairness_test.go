@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	tasksv1 "github.com/example/tasks/gen/tasks/v1"
+	"github.com/example/tasks/internal/attack"
+	"github.com/example/tasks/service"
+)
+
+// The attacks of issue 14, item 1, against the real server: one signed-in
+// user must not be able to deny service to the others.
+
+// attackTimeout bounds an attack the server fails to cut off, so such a
+// test fails instead of hanging.
+const attackTimeout = 30 * time.Second
+
+// fairServer is a server with few slots and a short body timeout, so that
+// slow clients would take every slot if they could, and are cut off soon.
+func fairServer(tb testing.TB, env map[string]string) *testServer {
+	tb.Helper()
+	vars := map[string]string{"MAX_IN_FLIGHT": "8", "BODY_READ_TIMEOUT": "300ms"}
+	for k, v := range env {
+		vars[k] = v
+	}
+	return mustStartServer(tb, vars)
+}
+
+// duringAttack makes bob's calls while attack runs, and returns their
+// summary once attack has returned.
+func duringAttack(t *testing.T, s *testServer, attack func(ctx context.Context)) attack.Summary {
+	t.Helper()
+	bob := connectDialer()(t, s, s.mustToken(t, "bob"))
+	task := mustCreate(t, bob, &tasksv1.CreateTaskRequest{Title: "bob's"})
+	ctx, cancel := context.WithTimeout(context.Background(), attackTimeout)
+	defer cancel()
+	victimCtx, stopVictim := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		attack(ctx)
+		stopVictim()
+	}()
+	summary := attackCalls(victimCtx, 2, func(ctx context.Context) error {
+		_, err := bob.GetTask(ctx, &tasksv1.GetTaskRequest{Id: task.GetId()})
+		return err
+	})
+	<-done
+	return summary
+}
+
+// attackCalls is attack.Calls, named apart from the attack package in
+// these tests' closures.
+var attackCalls = attack.Calls
+
+// mustAllSucceed fails unless the victim made calls and every one
+// succeeded.
+func mustAllSucceed(t *testing.T, s attack.Summary) {
+	t.Helper()
+	if s.Calls == 0 || s.OK != s.Calls {
+		t.Errorf("bob's calls during the attack: %d of %d succeeded, failures %v", s.OK, s.Calls, s.Codes)
+	}
+}
+
+// mustAllCut fails unless the server cut off every slow request.
+func mustAllCut(t *testing.T, p *attack.Progress, want int64) {
+	t.Helper()
+	if p.Started() != want || p.Cut() != want {
+		t.Errorf("%d slow requests started, %d cut off by the server, want all %d cut off", p.Started(), p.Cut(), want)
+	}
+}
+
+// TestSlowBodiesHTTP2: streams whose bodies trickle in over HTTP/2 (one
+// connection, more streams than there are slots) take no slot from
+// anyone, and the server resets each after BODY_READ_TIMEOUT.
+func TestSlowBodiesHTTP2(t *testing.T) {
+	t.Parallel()
+	s := fairServer(t, nil)
+	target := attack.Target{Addr: s.hostPort(), Token: s.mustToken(t, "alice")}
+	var p attack.Progress
+	bob := duringAttack(t, s, func(ctx context.Context) {
+		attack.SlowBodiesHTTP2(ctx, target, 1, 40, attack.Trickle{Interval: 50 * time.Millisecond}, &p)
+	})
+	mustAllCut(t, &p, 40)
+	mustAllSucceed(t, bob)
+}
+
+// TestSlowBodiesHTTP1: HTTP/1.1 connections whose bodies trickle in take
+// no slot, and the server closes each after BODY_READ_TIMEOUT.
+func TestSlowBodiesHTTP1(t *testing.T) {
+	t.Parallel()
+	s := fairServer(t, nil)
+	target := attack.Target{Addr: s.hostPort(), Token: s.mustToken(t, "alice")}
+	var p attack.Progress
+	bob := duringAttack(t, s, func(ctx context.Context) {
+		attack.SlowBodiesHTTP1(ctx, target, 20, attack.Trickle{Interval: 50 * time.Millisecond}, &p)
+	})
+	mustAllCut(t, &p, 20)
+	mustAllSucceed(t, bob)
+}
+
+// TestSlowHealthBodies: the same for the health service, which needs no
+// token: its slow clients are cut off too.
+func TestSlowHealthBodies(t *testing.T) {
+	t.Parallel()
+	s := fairServer(t, nil)
+	var p attack.Progress
+	bob := duringAttack(t, s, func(ctx context.Context) {
+		attack.SlowBodiesHTTP1(ctx, attack.Target{Addr: s.hostPort()}, 20, attack.Trickle{Path: attack.HealthCheckPath, Interval: 50 * time.Millisecond}, &p)
+	})
+	mustAllCut(t, &p, 20)
+	mustAllSucceed(t, bob)
+}
+
+// TestOneUserFlood: one user with many more calls at once than the
+// server has slots gets its share, MAX_IN_FLIGHT_PER_USER, and
+// ResourceExhausted (TOO_MANY_REQUESTS) beyond it; another user's calls
+// all succeed meanwhile.
+func TestOneUserFlood(t *testing.T) {
+	t.Parallel()
+	s := fairServer(t, map[string]string{"MAX_IN_FLIGHT": "16", "MAX_IN_FLIGHT_PER_USER": "4"})
+	alice := connectDialer()(t, s, s.mustToken(t, "alice"))
+	mustCreate(t, alice, &tasksv1.CreateTaskRequest{Title: "alice's"})
+	var (
+		mu    sync.Mutex
+		codes = map[string]int{} // alice's failures, by code and reason
+	)
+	const enough = 200 // refusals of alice's, to be sure she flooded while bob called
+	bob := duringAttack(t, s, func(ctx context.Context) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		attackCalls(ctx, 100, func(ctx context.Context) error {
+			_, err := alice.ListTasks(ctx, &tasksv1.ListTasksRequest{})
+			var cerr *connect.Error
+			if errors.As(err, &cerr) && ctx.Err() == nil {
+				mu.Lock()
+				key := fmt.Sprintf("%v/%s", cerr.Code(), service.ErrorReason(cerr))
+				codes[key]++
+				if codes["resource_exhausted/TOO_MANY_REQUESTS"] >= enough {
+					cancel()
+				}
+				mu.Unlock()
+			}
+			return err
+		})
+	})
+	mustAllSucceed(t, bob)
+	mu.Lock()
+	defer mu.Unlock()
+	for code, n := range codes {
+		if code != "resource_exhausted/TOO_MANY_REQUESTS" {
+			t.Errorf("alice's calls failed %d times with %s, want only resource_exhausted/TOO_MANY_REQUESTS", n, code)
+		}
+	}
+}
