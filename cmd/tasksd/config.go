@@ -43,8 +43,12 @@ type config struct {
 	CallTimeout        time.Duration
 	ShutdownTimeout    time.Duration
 	HealthInterval     time.Duration
+	HealthWatchMax     int
 
-	BodyReadTimeout time.Duration
+	BodyReadTimeout   time.Duration
+	HeaderReadTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxConnections    int // 0: derived from the open-file limit (connectionLimit)
 
 	WatchHeartbeat   time.Duration
 	WatchMaxDuration time.Duration

@@ -33,6 +33,7 @@ type routes struct {
 	bodyReadTimeout time.Duration
 	limits          service.Limits
 	callTimeout     time.Duration
+	healthWatchMax  int
 }
 
 // publicPaths are served without a token: health checks and reflection, so
@@ -74,7 +75,7 @@ func (r routes) handler() http.Handler {
 	reflector := grpcreflect.NewStaticReflector(tasksv1connect.TaskServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle(grpchealth.NewHandler(r.health.checker))
+	mux.Handle(grpchealth.NewHandler(limitWatches(r.health.checker, r.healthWatchMax)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
