@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
@@ -25,6 +26,7 @@ type attackFlags struct {
 	interval        time.Duration
 	victims         int
 	victimRate      float64
+	victimUsers     int
 	pid             int
 	reconnect       bool
 	resetsPerConn   int
@@ -49,6 +51,7 @@ func runAttack(ctx context.Context, args []string) error {
 	fs.IntVar(&f.resetsPerConn, "resets-per-conn", 0, "rapid-reset: streams per connection before it is left alone (0: no limit)")
 	fs.IntVar(&f.victims, "victims", 0, "the victim's calls: closed loop, this many at once")
 	fs.Float64Var(&f.victimRate, "victim-rate", 100, "the victim's calls: open loop, this many a second (when -victims is 0; 0 and -victims 0: no victim)")
+	fs.IntVar(&f.victimUsers, "victim-users", 20, "the victims' calls are spread over this many users")
 	fs.StringVar(&f.victimProtocol, "victim-protocol", "connect-proto", "the victim's protocol")
 	fs.IntVar(&f.pid, "pid", 0, "with -url: the server's pid, to measure its memory and CPU")
 	if err := fs.Parse(args); err != nil {
@@ -117,9 +120,11 @@ func runAttack(ctx context.Context, args []string) error {
 	return nil
 }
 
-// victim returns the well-behaved user's calls: GetTask of a task of its
-// own, as -victims or -victim-rate say, until ctx ends; nil when there is
-// no victim.
+// victim returns the well-behaved users' calls until ctx ends, as
+// -victims or -victim-rate say: each a GetTask of one of -victim-users
+// users, in turn, of a task of that user's own; nil when there is no
+// victim. Spread over users, the victims' calls stay within a user's share
+// however slow the server gets.
 func (f attackFlags) victim(ctx context.Context, tg *target) (func(context.Context) *attack.Summary, error) {
 	if f.victims == 0 && f.victimRate == 0 {
 		return func(ctx context.Context) *attack.Summary { <-ctx.Done(); return nil }, nil
@@ -128,14 +133,21 @@ func (f attackFlags) victim(ctx context.Context, tg *target) (func(context.Conte
 	if err != nil {
 		return nil, err
 	}
-	token := mustToken(tg.id, "attack-victim")
-	created, err := p.any().CreateTask(withToken(ctx, token), &tasksv1.CreateTaskRequest{Title: "victim's task"})
-	if err != nil {
-		p.close()
-		return nil, fmt.Errorf("the victim's first call: %w", err)
+	type user struct{ token, task string }
+	users := make([]user, max(1, f.victimUsers))
+	for i := range users {
+		token := mustToken(tg.id, fmt.Sprintf("attack-victim-%d", i))
+		created, err := p.any().CreateTask(withToken(ctx, token), &tasksv1.CreateTaskRequest{Title: "victim's task"})
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("a victim's first call: %w", err)
+		}
+		users[i] = user{token, created.GetTask().GetId()}
 	}
+	var next atomic.Uint64
 	get := func(ctx context.Context) error {
-		_, err := p.any().GetTask(withToken(ctx, token), &tasksv1.GetTaskRequest{Id: created.GetTask().GetId()})
+		u := users[(next.Add(1)-1)%uint64(len(users))]
+		_, err := p.any().GetTask(withToken(ctx, u.token), &tasksv1.GetTaskRequest{Id: u.task})
 		return err
 	}
 	return func(ctx context.Context) *attack.Summary {

@@ -3,7 +3,6 @@ package attack
 import (
 	"context"
 	"io"
-	"net"
 	"sync"
 
 	"golang.org/x/net/http2"
@@ -27,11 +26,9 @@ func IdleConns(ctx context.Context, addr string, n int, useHTTP2, reconnect bool
 
 // idleConn holds one connection; true when the server closed it.
 func idleConn(ctx context.Context, addr string, useHTTP2 bool, p *Progress) bool {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		tick(ctx, nil, retryPause)
-		return ctx.Err() == nil
+	conn, retry := dial(ctx, addr)
+	if conn == nil {
+		return retry
 	}
 	defer conn.Close()
 	if useHTTP2 {
@@ -49,11 +46,5 @@ func idleConn(ctx context.Context, addr string, useHTTP2 bool, p *Progress) bool
 		_, _ = io.Copy(io.Discard, conn) // the server's SETTINGS, then EOF when it closes
 		close(closed)
 	}()
-	select {
-	case <-closed:
-		p.cut.Add(1)
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return waitCut(ctx, closed, p)
 }

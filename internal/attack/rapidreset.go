@@ -19,7 +19,9 @@ type ResetProgress struct {
 	closedBySv atomic.Int64
 }
 
-// Streams is how many streams the attack opened and reset.
+// Streams is how many streams the attack opened and reset: wrote to its
+// connections. A server that closes a connection may not have read the
+// last of them, up to a socket buffer's worth.
 func (p *ResetProgress) Streams() int64 { return p.streams.Load() }
 
 // Conns is how many connections it opened.

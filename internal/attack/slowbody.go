@@ -2,6 +2,7 @@ package attack
 
 import (
 	"context"
+	"net"
 	"sync/atomic"
 	"time"
 )
@@ -78,3 +79,29 @@ func tick(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
 // retryPause is how long a client waits before dialing again after a
 // failed dial.
 const retryPause = 100 * time.Millisecond
+
+// dial connects to addr; on failure it waits a moment (a server at its
+// connection limit leaves new connections waiting in its backlog, one
+// refusing them resets them: either way there is nothing to send) and
+// returns nil, with retry false once ctx has ended.
+func dial(ctx context.Context, addr string) (conn net.Conn, retry bool) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		tick(ctx, nil, retryPause)
+		return nil, ctx.Err() == nil
+	}
+	return conn, true
+}
+
+// waitCut waits until the server closes (closed) or ctx ends; true, counted
+// in p, when the server closed first.
+func waitCut(ctx context.Context, closed <-chan struct{}, p *Progress) bool {
+	select {
+	case <-closed:
+		p.cut.Add(1)
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 )
 
@@ -27,14 +26,9 @@ func SlowBodiesHTTP1(ctx context.Context, target Target, n int, t Trickle, p *Pr
 
 // slowHTTP1Request trickles one request; true when the server cut it off.
 func slowHTTP1Request(ctx context.Context, target Target, t Trickle, p *Progress) bool {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", target.Addr)
-	if err != nil {
-		// A server at its connection limit leaves new connections waiting
-		// in its backlog; one refusing them resets them. Either way there
-		// is nothing to trickle; wait before trying again.
-		tick(ctx, nil, retryPause)
-		return ctx.Err() == nil
+	conn, retry := dial(ctx, target.Addr)
+	if conn == nil {
+		return retry
 	}
 	defer conn.Close()
 	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/proto\r\nContent-Length: %d\r\n", t.Path, target.Addr, bodyLength)
@@ -58,11 +52,5 @@ func slowHTTP1Request(ctx context.Context, target Target, t Trickle, p *Progress
 			break // the server reset it
 		}
 	}
-	select {
-	case <-closed:
-		p.cut.Add(1)
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return waitCut(ctx, closed, p)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -33,13 +32,11 @@ func SlowBodiesHTTP2(ctx context.Context, target Target, conns, streams int, t T
 
 // slowHTTP2Conn runs streams trickling requests on one connection, each
 // replaced when cut off if t.Reconnect, until ctx ends or the connection
-// is gone; false when it could not connect.
+// is gone; false when ctx has ended.
 func slowHTTP2Conn(ctx context.Context, target Target, streams int, t Trickle, p *Progress) bool {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", target.Addr)
-	if err != nil {
-		tick(ctx, nil, retryPause)
-		return ctx.Err() == nil
+	conn, retry := dial(ctx, target.Addr)
+	if conn == nil {
+		return retry
 	}
 	defer conn.Close()
 	tr := &http2.Transport{AllowHTTP: true}
