@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,24 +97,12 @@ func TestPerUserShare(t *testing.T) {
 	})
 }
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_800_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// fakeClock returns a clock that moves only when advance is called.
+func fakeClock() (now func() time.Time, advance func(time.Duration)) {
+	var ns atomic.Int64
+	ns.Store(time.Unix(1_800_000_000, 0).UnixNano())
+	return func() time.Time { return time.Unix(0, ns.Load()) },
+		func(d time.Duration) { ns.Add(int64(d)) }
 }
 
 // TestRatePerUser: a user may start RatePerUser calls a second, in bursts
@@ -122,8 +111,8 @@ func (c *fakeClock) advance(d time.Duration) {
 func TestRatePerUser(t *testing.T) {
 	t.Parallel()
 	eachProtocol(t, func(t *testing.T, p clientProtocol) {
-		clock := newFakeClock()
-		srv := mustServe(t, newMemStore(), serveOptions{limits: Limits{RatePerUser: 3, now: clock.Now}})
+		now, advance := fakeClock()
+		srv := mustServe(t, newMemStore(), serveOptions{limits: Limits{RatePerUser: 3, now: now}})
 		alice, bob := p.dial(t, srv, "alice"), p.dial(t, srv, "bob")
 		list := func(c taskClient) error {
 			_, err := c.ListTasks(context.Background(), &tasksv1.ListTasksRequest{})
@@ -144,12 +133,12 @@ func TestRatePerUser(t *testing.T) {
 			t.Fatalf("bob, with alice over her rate: %v", err)
 		}
 
-		clock.advance(time.Second / 3)
+		advance(time.Second / 3)
 		if err := list(alice); err != nil {
 			t.Fatalf("a third of a second later: %v", err)
 		}
 		mustFailWith(t, list(alice), connect.CodeResourceExhausted, ReasonTooManyRequests)
-		clock.advance(time.Hour) // a burst is at most a second's worth
+		advance(time.Hour) // a burst is at most a second's worth
 		for range 3 {
 			if err := list(alice); err != nil {
 				t.Fatal(err)
@@ -163,8 +152,8 @@ func TestRatePerUser(t *testing.T) {
 // in flight or a bucket not yet full again, however many users come by.
 func TestUserLimitsForget(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	u := newUserLimits(Limits{MaxInFlight: 100, MaxInFlightPerUser: 2, RatePerUser: 10, now: clock.Now})
+	now, advance := fakeClock()
+	u := newUserLimits(Limits{MaxInFlight: 100, MaxInFlightPerUser: 2, RatePerUser: 10, now: now})
 	const users = 5 * minSweep
 	for i := range users {
 		user := fmt.Sprint("user-", i)
@@ -173,7 +162,7 @@ func TestUserLimitsForget(t *testing.T) {
 		}
 		u.release(user)
 		if i%minSweep == 0 {
-			clock.advance(time.Second) // every bucket so far is full again
+			advance(time.Second) // every bucket so far is full again
 		}
 	}
 	u.mu.Lock()

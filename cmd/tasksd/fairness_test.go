@@ -69,54 +69,41 @@ func mustAllSucceed(t *testing.T, s attack.Summary) {
 	}
 }
 
-// mustAllCut fails unless the server cut off every slow request.
-func mustAllCut(t *testing.T, p *attack.Progress, want int64) {
-	t.Helper()
-	if p.Started() != want || p.Cut() != want {
-		t.Errorf("%d slow requests started, %d cut off by the server, want all %d cut off", p.Started(), p.Cut(), want)
+// TestSlowBodies: requests whose bodies trickle in take no slot from
+// anyone, and the server cuts each off after BODY_READ_TIMEOUT: HTTP/2
+// streams (one connection, more streams than there are slots) are
+// answered or reset, HTTP/1.1 connections closed, the health service's
+// (no token needed) too.
+func TestSlowBodies(t *testing.T) {
+	t.Parallel()
+	trickle := attack.Trickle{Interval: 50 * time.Millisecond}
+	health := attack.Trickle{Path: attack.HealthCheckPath, Interval: trickle.Interval}
+	for _, tc := range []struct {
+		name string
+		n    int64
+		run  func(ctx context.Context, s *testServer, p *attack.Progress)
+	}{
+		{"HTTP/2", 40, func(ctx context.Context, s *testServer, p *attack.Progress) {
+			attack.SlowBodiesHTTP2(ctx, attack.Target{Addr: s.hostPort(), Token: s.mustToken(t, "alice")}, 1, 40, trickle, p)
+		}},
+		{"HTTP/1.1", 20, func(ctx context.Context, s *testServer, p *attack.Progress) {
+			attack.SlowBodiesHTTP1(ctx, attack.Target{Addr: s.hostPort(), Token: s.mustToken(t, "alice")}, 20, trickle, p)
+		}},
+		{"health", 20, func(ctx context.Context, s *testServer, p *attack.Progress) {
+			attack.SlowBodiesHTTP1(ctx, attack.Target{Addr: s.hostPort()}, 20, health, p)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := fairServer(t, nil)
+			var p attack.Progress
+			bob := duringAttack(t, s, func(ctx context.Context) { tc.run(ctx, s, &p) })
+			if p.Started() != tc.n || p.Cut() != tc.n {
+				t.Errorf("%d slow requests started, %d cut off by the server, want all %d cut off", p.Started(), p.Cut(), tc.n)
+			}
+			mustAllSucceed(t, bob)
+		})
 	}
-}
-
-// TestSlowBodiesHTTP2: streams whose bodies trickle in over HTTP/2 (one
-// connection, more streams than there are slots) take no slot from
-// anyone, and the server resets each after BODY_READ_TIMEOUT.
-func TestSlowBodiesHTTP2(t *testing.T) {
-	t.Parallel()
-	s := fairServer(t, nil)
-	target := attack.Target{Addr: s.hostPort(), Token: s.mustToken(t, "alice")}
-	var p attack.Progress
-	bob := duringAttack(t, s, func(ctx context.Context) {
-		attack.SlowBodiesHTTP2(ctx, target, 1, 40, attack.Trickle{Interval: 50 * time.Millisecond}, &p)
-	})
-	mustAllCut(t, &p, 40)
-	mustAllSucceed(t, bob)
-}
-
-// TestSlowBodiesHTTP1: HTTP/1.1 connections whose bodies trickle in take
-// no slot, and the server closes each after BODY_READ_TIMEOUT.
-func TestSlowBodiesHTTP1(t *testing.T) {
-	t.Parallel()
-	s := fairServer(t, nil)
-	target := attack.Target{Addr: s.hostPort(), Token: s.mustToken(t, "alice")}
-	var p attack.Progress
-	bob := duringAttack(t, s, func(ctx context.Context) {
-		attack.SlowBodiesHTTP1(ctx, target, 20, attack.Trickle{Interval: 50 * time.Millisecond}, &p)
-	})
-	mustAllCut(t, &p, 20)
-	mustAllSucceed(t, bob)
-}
-
-// TestSlowHealthBodies: the same for the health service, which needs no
-// token: its slow clients are cut off too.
-func TestSlowHealthBodies(t *testing.T) {
-	t.Parallel()
-	s := fairServer(t, nil)
-	var p attack.Progress
-	bob := duringAttack(t, s, func(ctx context.Context) {
-		attack.SlowBodiesHTTP1(ctx, attack.Target{Addr: s.hostPort()}, 20, attack.Trickle{Path: attack.HealthCheckPath, Interval: 50 * time.Millisecond}, &p)
-	})
-	mustAllCut(t, &p, 20)
-	mustAllSucceed(t, bob)
 }
 
 // TestOneUserFlood: one user with many more calls at once than the
