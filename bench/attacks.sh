@@ -9,7 +9,9 @@
 #
 # e.g. bench/attacks.sh ./tasksd postgres://... slow-h2 flood 'slow-h2:-conns 2000 -n 1'
 # SERVER_ENV (KEY=VALUE,...) is passed to every server; D is each attack's
-# length (default 20s).
+# length (default 20s); ATTACKER_NICE runs the attacker at that niceness, so
+# that on a small machine its own CPU use does not show up as the server's
+# latency (it would run elsewhere).
 set -euo pipefail
 bin=$1 db=$2
 shift 2
@@ -29,8 +31,9 @@ for spec in "${attacks[@]}"; do
 	flags=""
 	[ "$name" = "$spec" ] || flags=${spec#*:}
 	rm -f "$work/ready"
-	env $(echo "${SERVER_ENV:-}" | tr ',' ' ') LISTEN_ADDR=127.0.0.1:0 READY_FILE="$work/ready" DATABASE_URL="$db" \
-		AUTH_JWKS_URL="http://$jwks_addr/jwks" AUTH_JWT_SECRET= LOG_LEVEL=error "$bin" serve >/dev/null 2>"$work/server.log" &
+	# shellcheck disable=SC2046 # SERVER_ENV is words
+	env LISTEN_ADDR=127.0.0.1:0 READY_FILE="$work/ready" DATABASE_URL="$db" AUTH_JWKS_URL="http://$jwks_addr/jwks" \
+		AUTH_JWT_SECRET= LOG_LEVEL=warn $(echo "${SERVER_ENV:-}" | tr ',' ' ') "$bin" serve >/dev/null 2>"$work/server.log" &
 	server=$!
 	until [ -s "$work/ready" ]; do sleep 0.1; done
 	url=$(sed 's/.*"url":"\([^"]*\)".*/\1/' "$work/ready")
@@ -38,8 +41,11 @@ for spec in "${attacks[@]}"; do
 	"$work/tasks-bench" attack -url "$url" -key "$work/key" -attack none -d "$d" -victim-rate "${VICTIM_RATE:-100}" 2>/dev/null | grep '^victim' &
 	victim=$!
 	# shellcheck disable=SC2086 # flags are words
-	"$work/tasks-bench" attack -url "$url" -key "$work/key" -pid "$server" -attack "$name" -d "$d" -victim-rate 0 $flags 2>/dev/null
+	${ATTACKER_NICE:+nice -n "$ATTACKER_NICE"} "$work/tasks-bench" attack -url "$url" -key "$work/key" -pid "$server" -attack "$name" -d "$d" -victim-rate 0 $flags 2>/dev/null
 	wait "$victim"
 	kill "$server"
 	wait "$server" || true
+	if n=$(grep -c 'too many open files' "$work/server.log"); then
+		echo "server log: $n lines of \"too many open files\""
+	fi
 done
