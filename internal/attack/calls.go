@@ -45,11 +45,14 @@ func Calls(ctx context.Context, workers int, call func(context.Context) error) S
 	return t.summary()
 }
 
-// CallsAt starts perSecond calls a second, each on its own goroutine
-// whatever became of the others (as independent users would), until ctx
-// ends, and summarizes them as Calls does.
+// CallsAt starts perSecond calls a second (up to a million), each on its
+// own goroutine whatever became of the others (as independent users
+// would), until ctx ends, and summarizes them as Calls does.
 func CallsAt(ctx context.Context, perSecond float64, call func(context.Context) error) Summary {
 	t := newTally()
+	if perSecond <= 0 || perSecond > 1e6 {
+		return t.summary()
+	}
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Duration(float64(time.Second) / perSecond))
 	defer tick.Stop()
