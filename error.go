@@ -22,9 +22,10 @@ const (
 	KindCursorExpired                    // a sync cursor older than the changes still remembered
 	KindTooManyWatches                   // the caller, or the server, has as many open watches as allowed
 	KindQuotaExceeded                    // the user has as many tasks as allowed
+	KindTooManyRequests                  // the caller has as many calls in flight as its share, or exceeds its rate
 )
 
-var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches", "quota exceeded"}
+var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unavailable", "deadline", "unauthenticated", "cursor expired", "too many watches", "quota exceeded", "too many requests"}
 
 func (k ErrorKind) String() string {
 	if int(k) < len(kindNames) {

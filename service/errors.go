@@ -20,16 +20,17 @@ const ErrorDomain = "tasks.v1"
 // The ErrorInfo reasons a client can switch on (see the Errors table of the
 // API contract).
 const (
-	ReasonValidation     = "VALIDATION_ERROR"
-	ReasonInvalid        = "INVALID_REQUEST"
-	ReasonUnauthorized   = "UNAUTHORIZED"
-	ReasonNotFound       = "NOT_FOUND"
-	ReasonETagMismatch   = "ETAG_MISMATCH"
-	ReasonCursorExpired  = "CURSOR_EXPIRED"
-	ReasonTooManyWatches = "TOO_MANY_WATCHES"
-	ReasonQuotaExceeded  = "QUOTA_EXCEEDED"
-	ReasonUnavailable    = "SERVICE_UNAVAILABLE"
-	ReasonInternal       = "INTERNAL_ERROR"
+	ReasonValidation      = "VALIDATION_ERROR"
+	ReasonInvalid         = "INVALID_REQUEST"
+	ReasonUnauthorized    = "UNAUTHORIZED"
+	ReasonNotFound        = "NOT_FOUND"
+	ReasonETagMismatch    = "ETAG_MISMATCH"
+	ReasonCursorExpired   = "CURSOR_EXPIRED"
+	ReasonTooManyWatches  = "TOO_MANY_WATCHES"
+	ReasonTooManyRequests = "TOO_MANY_REQUESTS"
+	ReasonQuotaExceeded   = "QUOTA_EXCEEDED"
+	ReasonUnavailable     = "SERVICE_UNAVAILABLE"
+	ReasonInternal        = "INTERNAL_ERROR"
 )
 
 // edge is the one table from error kinds to what a client sees.
@@ -46,6 +47,7 @@ var edge = map[tasks.ErrorKind]struct {
 	tasks.KindCursorExpired:   {connect.CodeFailedPrecondition, ReasonCursorExpired},
 	tasks.KindTooManyWatches:  {connect.CodeResourceExhausted, ReasonTooManyWatches},
 	tasks.KindQuotaExceeded:   {connect.CodeResourceExhausted, ReasonQuotaExceeded},
+	tasks.KindTooManyRequests: {connect.CodeResourceExhausted, ReasonTooManyRequests},
 	tasks.KindInternal:        {connect.CodeInternal, ReasonInternal},
 }
 

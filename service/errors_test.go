@@ -29,6 +29,7 @@ func TestConnectError(t *testing.T) {
 		{tasks.Errorf(tasks.KindCursorExpired, "expired"), connect.CodeFailedPrecondition, ReasonCursorExpired, "expired"},
 		{tasks.Errorf(tasks.KindTooManyWatches, "too many"), connect.CodeResourceExhausted, ReasonTooManyWatches, "too many"},
 		{tasks.ErrQuotaExceeded(3), connect.CodeResourceExhausted, ReasonQuotaExceeded, "at most 3 tasks per user; delete some to add more"},
+		{tasks.Errorf(tasks.KindTooManyRequests, "slow down"), connect.CodeResourceExhausted, ReasonTooManyRequests, "slow down"},
 		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), connect.CodeDeadlineExceeded, ReasonUnavailable, "deadline exceeded"},
 		// Unexpected errors and internal ones never show their text.
 		{driverText, connect.CodeInternal, ReasonInternal, internalMessage},
@@ -40,7 +41,7 @@ func TestConnectError(t *testing.T) {
 		}
 	}
 	// Every kind is in the table.
-	for k := tasks.KindInternal; k <= tasks.KindQuotaExceeded; k++ {
+	for k := tasks.KindInternal; k <= tasks.KindTooManyRequests; k++ {
 		if _, ok := edge[k]; !ok {
 			t.Errorf("kind %v has no code", k)
 		}

@@ -143,7 +143,7 @@ func TestLimitInFlight(t *testing.T) {
 			}
 		}}
 		left := make(chan struct{}, 2*slots+2) // calls that left LimitInFlight
-		srv := mustServe(t, store, serveOptions{maxInFlight: slots, around: func(next http.Handler) http.Handler {
+		srv := mustServe(t, store, serveOptions{limits: Limits{MaxInFlight: slots}, around: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				next.ServeHTTP(w, r)
 				left <- struct{}{}

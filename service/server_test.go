@@ -19,14 +19,15 @@ import (
 )
 
 // The handler tests serve NewTaskServiceHandler as cmd/tasksd mounts it:
-// behind LimitInFlight and Authenticate (the real verifier, with the HMAC
-// secret of authn_test.go), on an in-process server that speaks HTTP/1.1
-// and cleartext HTTP/2, as the real one does.
+// behind LimitInFlight, ReadBodies and Authenticate (the real verifier,
+// with the HMAC secret of authn_test.go), on an in-process server that
+// speaks HTTP/1.1 and cleartext HTTP/2, as the real one does.
 
 const (
 	testCallTimeout     = time.Minute
 	testMaxRequestBytes = 64 << 10
 	testMaxInFlight     = 64
+	testBodyTimeout     = time.Minute
 )
 
 // sharedValidator compiles the schema's rules once for every test server.
@@ -42,11 +43,14 @@ type apiServer struct {
 
 // serveOptions change the server from its defaults.
 type serveOptions struct {
-	maxInFlight int           // 0: testMaxInFlight
+	limits      Limits        // MaxInFlight 0: testMaxInFlight
+	bodyTimeout time.Duration // 0: testBodyTimeout
 	callTimeout time.Duration // 0: testCallTimeout
 	// around, when set, wraps the handler LimitInFlight returns, to see
 	// calls leave it.
 	around func(http.Handler) http.Handler
+	// outer, when set, wraps the whole handler, to see requests arrive.
+	outer func(http.Handler) http.Handler
 	// withoutAuthenticate leaves Authenticate out, as a wiring mistake
 	// would.
 	withoutAuthenticate bool
@@ -89,19 +93,26 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 		Watches:         hub,
 		Telemetry:       tel,
 	})
-	limited := LimitInFlight(api, cmp.Or(opts.maxInFlight, testMaxInFlight), tel)
+	opts.limits.MaxInFlight = cmp.Or(opts.limits.MaxInFlight, testMaxInFlight)
+	limited := LimitInFlight(api, opts.limits, tel)
 	if opts.around != nil {
 		limited = opts.around(limited)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(path, limited)
-	var h http.Handler = mux
+	var h http.Handler = ReadBodies(mux, BodyLimits{
+		MaxBytes: testMaxRequestBytes,
+		Timeout:  cmp.Or(opts.bodyTimeout, testBodyTimeout),
+	}, logger)
 	if !opts.withoutAuthenticate {
 		var a Authenticator = opts.authenticator
 		if a == nil {
 			a = mustHMACVerifier(tb)
 		}
-		h = Authenticate(a, nil, logger)(mux)
+		h = Authenticate(a, nil, logger)(h)
+	}
+	if opts.outer != nil {
+		h = opts.outer(h)
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.Protocols = new(http.Protocols)

@@ -111,7 +111,7 @@ func TestShedCallsCounted(t *testing.T) {
 			}
 		}}
 		meter, metrics := mustMetrics(t)
-		srv := mustServe(t, store, serveOptions{maxInFlight: 1, meter: meter})
+		srv := mustServe(t, store, serveOptions{limits: Limits{MaxInFlight: 1}, meter: meter})
 		releaseAll := sync.OnceFunc(func() { close(release) })
 		t.Cleanup(releaseAll)
 		c := p.dial(t, srv, "alice")

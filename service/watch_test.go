@@ -324,7 +324,7 @@ func TestWatchEnds(t *testing.T) {
 // watches do not count against the in-flight limit.
 func TestWatchLimits(t *testing.T) {
 	t.Parallel()
-	s := mustServe(t, newMemStore(), serveOptions{maxInFlight: 1, watch: WatchConfig{MaxPerUser: 2, Max: 3}})
+	s := mustServe(t, newMemStore(), serveOptions{limits: Limits{MaxInFlight: 1}, watch: WatchConfig{MaxPerUser: 2, Max: 3}})
 	alice := dialWatcher(t, s, mustToken(t, "alice", time.Now()))
 	bob := dialWatcher(t, s, mustToken(t, "bob", time.Now()))
 	a1, a2 := mustWatch(t, alice, ""), mustWatch(t, alice, "")

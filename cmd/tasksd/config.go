@@ -39,11 +39,19 @@ type config struct {
 	LogLevel  slog.Level
 	LogFormat string
 
-	MaxRequestBytes int64
-	MaxInFlight     int
-	CallTimeout     time.Duration
-	ShutdownTimeout time.Duration
-	HealthInterval  time.Duration
+	MaxRequestBytes    int64
+	MaxInFlight        int
+	MaxInFlightPerUser int
+	RateLimitPerUser   int
+	CallTimeout        time.Duration
+	ShutdownTimeout    time.Duration
+	HealthInterval     time.Duration
+	HealthWatchMax     int
+
+	BodyReadTimeout   time.Duration
+	HeaderReadTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxConnections    int // 0: derived from the open-file limit (connectionLimit)
 
 	WatchHeartbeat   time.Duration
 	WatchMaxDuration time.Duration

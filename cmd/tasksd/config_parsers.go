@@ -98,11 +98,18 @@ func nonNegativeDuration(dst *time.Duration) parser {
 }
 
 // positiveInt is a count of something the server needs at least one of.
-func positiveInt(dst *int) parser {
+func positiveInt(dst *int) parser { return intAtLeast(dst, 1, "a positive number") }
+
+// nonNegativeInt is a count where zero means none, or "work it out".
+func nonNegativeInt(dst *int) parser { return intAtLeast(dst, 0, "a number, 0 or more") }
+
+// intAtLeast is a whole number no smaller than floor; want says so in
+// the error.
+func intAtLeast(dst *int, floor int, want string) parser {
 	return func(v string) error {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fmt.Errorf("want a positive number, got %q", v)
+		if err != nil || n < floor {
+			return fmt.Errorf("want %s, got %q", want, v)
 		}
 		*dst = n
 		return nil

@@ -28,6 +28,7 @@ func TestConfigParsers(t *testing.T) {
 		duration     = into(duration)
 		nonNegative  = into(nonNegativeDuration)
 		positiveInt  = into(positiveInt)
+		nonNegInt    = into(nonNegativeInt)
 		bytes        = into(func(d *int64) parser { return bytesAtLeast(d, 1024) })
 		logLevel     = into(logLevel)
 		listen       = into(func(d *string) parser { return listenAddr(d, ":8080") })
@@ -62,6 +63,10 @@ func TestConfigParsers(t *testing.T) {
 		{name: "positiveInt zero", parse: positiveInt, in: "0", wantErr: `want a positive number, got "0"`},
 		{name: "positiveInt fraction", parse: positiveInt, in: "1.5", wantErr: `want a positive number, got "1.5"`},
 		{name: "positiveInt empty", parse: positiveInt, in: "", wantErr: `want a positive number, got ""`},
+		{name: "nonNegativeInt zero", parse: nonNegInt, in: "0", want: 0},
+		{name: "nonNegativeInt", parse: nonNegInt, in: "12", want: 12},
+		{name: "nonNegativeInt negative", parse: nonNegInt, in: "-1", wantErr: `want a number, 0 or more, got "-1"`},
+		{name: "nonNegativeInt word", parse: nonNegInt, in: "off", wantErr: `want a number, 0 or more, got "off"`},
 		{name: "bytesAtLeast floor", parse: bytes, in: "1024", want: int64(1024)},
 		{name: "bytesAtLeast below", parse: bytes, in: "1023", wantErr: `want a number of bytes of at least 1024, got "1023"`},
 		{name: "bytesAtLeast word", parse: bytes, in: "ten", wantErr: `want a number of bytes of at least 1024, got "ten"`},

@@ -19,8 +19,9 @@ func TestSettingsFlags(t *testing.T) {
 		"db-prepared-statements", "change-retention", "max-tasks-per-user",
 		"auth-jwks-url", "auth-jwt-secret", "auth-issuer", "auth-audience", "auth-clock-skew",
 		"cors-allowed-origins", "tls-cert-file", "tls-key-file", "log-level", "log-format",
-		"max-request-bytes", "max-in-flight", "call-timeout", "shutdown-timeout",
-		"health-interval", "watch-heartbeat", "watch-max-duration", "watch-max-per-user", "watch-max",
+		"max-request-bytes", "max-in-flight", "max-in-flight-per-user", "rate-limit-per-user", "call-timeout",
+		"body-read-timeout", "header-read-timeout", "idle-timeout", "max-connections", "shutdown-timeout",
+		"health-interval", "health-watch-max", "watch-heartbeat", "watch-max-duration", "watch-max-per-user", "watch-max",
 		"debug-addr", "ready-file",
 	}
 	var got []string

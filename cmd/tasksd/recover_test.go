@@ -49,7 +49,8 @@ func TestPanicAnsweredInternal(t *testing.T) {
 		health:          newHealthMonitor(func(context.Context) error { return nil }, time.Second, logger),
 		logger:          logger,
 		maxRequestBytes: 1 << 20,
-		maxInFlight:     4,
+		bodyReadTimeout: time.Second,
+		limits:          service.Limits{MaxInFlight: 4},
 		callTimeout:     time.Second,
 	}.handler()
 	srv := httptest.NewServer(h)

@@ -32,8 +32,10 @@ type routes struct {
 
 	corsOrigins     []string
 	maxRequestBytes int64
-	maxInFlight     int
+	bodyReadTimeout time.Duration
+	limits          service.Limits
 	callTimeout     time.Duration
+	healthWatchMax  int
 }
 
 // publicPaths are served without a token: health checks and reflection, so
@@ -49,6 +51,16 @@ func publicPaths() []string {
 	}
 }
 
+// streamedPaths are those whose request body is a stream of messages for
+// as long as the call lasts (gRPC reflection's ServerReflectionInfo): it
+// cannot be read up front (service.ReadBodies).
+func streamedPaths() []string {
+	return []string{
+		"/" + grpcreflect.ReflectV1ServiceName + "/",
+		"/" + grpcreflect.ReflectV1AlphaServiceName + "/",
+	}
+}
+
 // handler builds the one http.Handler that serves the API over Connect,
 // gRPC and gRPC-Web, plus health, readiness and reflection.
 func (r routes) handler() http.Handler {
@@ -61,12 +73,12 @@ func (r routes) handler() http.Handler {
 		Watches:         r.watches,
 		Telemetry:       r.telemetry,
 	})
-	mux.Handle(path, service.LimitInFlight(api, r.maxInFlight, r.telemetry))
+	mux.Handle(path, service.LimitInFlight(api, r.limits, r.telemetry))
 
 	reflector := grpcreflect.NewStaticReflector(tasksv1connect.TaskServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle(grpchealth.NewHandler(r.health.checker))
+	mux.Handle(grpchealth.NewHandler(limitWatches(r.health.checker, r.healthWatchMax)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -79,8 +91,12 @@ func (r routes) handler() http.Handler {
 	})
 
 	var h http.Handler = mux
+	h = service.ReadBodies(h, service.BodyLimits{
+		MaxBytes: r.maxRequestBytes,
+		Timeout:  r.bodyReadTimeout,
+		Streamed: streamedPaths(),
+	}, r.logger)
 	h = r.authenticate(h)
-	h = limitBody(h, r.maxRequestBytes)
 	if len(r.corsOrigins) > 0 {
 		h = r.cors().Handler(h)
 	}
@@ -99,16 +115,5 @@ func (r routes) cors() *cors.Cors {
 		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", service.RequestIDHeader),
 		ExposedHeaders: append(connectcors.ExposedHeaders(), service.RequestIDHeader),
 		MaxAge:         7200,
-	})
-}
-
-// limitBody caps what a request body may hold on the wire, beyond
-// connect.WithReadMaxBytes, which caps each message before it is decoded:
-// the cap here also bounds what a compressed or malformed body can make the
-// server read. The margin covers envelopes and compression headers.
-func limitBody(next http.Handler, max int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req.Body = http.MaxBytesReader(w, req.Body, max+64*1024)
-		next.ServeHTTP(w, req)
 	})
 }

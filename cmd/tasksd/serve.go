@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/example/tasks/internal/readyfile"
 	"github.com/example/tasks/service"
@@ -81,16 +80,27 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 		telemetry:       calls,
 		corsOrigins:     cfg.CORSOrigins,
 		maxRequestBytes: cfg.MaxRequestBytes,
-		maxInFlight:     cfg.MaxInFlight,
-		callTimeout:     cfg.CallTimeout,
+		bodyReadTimeout: cfg.BodyReadTimeout,
+		limits: service.Limits{
+			MaxInFlight:        cfg.MaxInFlight,
+			MaxInFlightPerUser: cfg.MaxInFlightPerUser,
+			RatePerUser:        cfg.RateLimitPerUser,
+		},
+		callTimeout:    cfg.CallTimeout,
+		healthWatchMax: cfg.HealthWatchMax,
 	}.handler()
 
+	resets := resetGuard{logger: logger}
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           resets.handler(handler),
+		ConnContext:       resets.connContext,
+		ReadHeaderTimeout: cfg.HeaderReadTimeout,
 		// No ReadTimeout or WriteTimeout: they would cut long-lived streams
-		// (health Watch, reflection); calls are bounded by their deadlines.
-		IdleTimeout:    2 * time.Minute,
+		// (WatchTasks, health Watch, reflection). Request bodies have their
+		// own deadline (service.ReadBodies), calls theirs, and a
+		// connection with nothing in progress is closed after IdleTimeout
+		// (on HTTP/2 too).
+		IdleTimeout:    cfg.IdleTimeout,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -103,6 +113,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	if err != nil {
 		return err
 	}
+	ln = limitConnections(ln, connectionLimit(cfg.MaxConnections, openFileLimit()), logger)
 	scheme := "http"
 	if cfg.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -28,7 +29,13 @@ type watcher struct {
 // gRPC, until the test ends.
 func mustWatch(tb testing.TB, baseURL, token, cursor string) *watcher {
 	tb.Helper()
-	c := tasksv1connect.NewTaskServiceClient(h2cClient(), baseURL, connect.WithGRPC(), connect.WithInterceptors(bearer(token)))
+	return mustWatchWith(tb, h2cClient(), baseURL, token, cursor, connect.WithGRPC())
+}
+
+// mustWatchWith is mustWatch through client, with opts.
+func mustWatchWith(tb testing.TB, client *http.Client, baseURL, token, cursor string, opts ...connect.ClientOption) *watcher {
+	tb.Helper()
+	c := tasksv1connect.NewTaskServiceClient(client, baseURL, append(opts, connect.WithInterceptors(bearer(token)))...)
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := c.WatchTasks(ctx, &tasksv1.WatchTasksRequest{Cursor: cursor})
 	if err != nil {

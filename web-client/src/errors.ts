@@ -18,6 +18,7 @@ export type ErrorReason =
   | "ETAG_MISMATCH"
   | "CURSOR_EXPIRED"
   | "TOO_MANY_WATCHES"
+  | "TOO_MANY_REQUESTS"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_ERROR"
   | (string & {});

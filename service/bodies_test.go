@@ -1,0 +1,152 @@
+package service
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	tasksv1 "github.com/example/tasks/gen/tasks/v1"
+	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
+)
+
+// stallingTransport sends the first byte of each request body, then
+// nothing more until the call is cancelled: a client stuck, or pretending
+// to be, halfway through its request.
+type stallingTransport struct{ base http.RoundTripper }
+
+func (s stallingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &stallingBody{body: r.Body, ctx: r.Context(), closed: make(chan struct{})}
+	}
+	return s.base.RoundTrip(r)
+}
+
+type stallingBody struct {
+	body      io.ReadCloser
+	ctx       context.Context
+	sent      bool
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (b *stallingBody) Read(p []byte) (int, error) {
+	if !b.sent && len(p) > 0 {
+		b.sent = true
+		return b.body.Read(p[:1])
+	}
+	select {
+	case <-b.ctx.Done():
+		return 0, b.ctx.Err()
+	case <-b.closed:
+		// The transport closes the body once the answer is in: what was
+		// left unsent no longer matters, and an error here would race the
+		// answer to the caller.
+		return 0, io.EOF
+	}
+}
+
+func (b *stallingBody) Close() error {
+	b.closeOnce.Do(func() { close(b.closed) })
+	return b.body.Close()
+}
+
+// dialStalling returns a connect-go client as user whose request bodies
+// stall after one byte, over HTTP/1.1 or cleartext HTTP/2.
+func dialStalling(tb testing.TB, s *apiServer, user string, http1 bool, opts ...connect.ClientOption) tasksv1connect.TaskServiceClient {
+	tb.Helper()
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetHTTP1(http1)
+	tr.Protocols.SetUnencryptedHTTP2(!http1)
+	tb.Cleanup(tr.CloseIdleConnections)
+	opts = append(opts, connect.WithInterceptors(exchangeInterceptor(bearerFor(tb, user))))
+	return tasksv1connect.NewTaskServiceClient(&http.Client{Transport: stallingTransport{tr}}, s.url, opts...)
+}
+
+// bodyProtocols are the connect-go protocols with request bodies (a GET
+// has none), over HTTP/2 and, where the protocol allows, HTTP/1.1.
+var bodyProtocols = []struct {
+	name  string
+	http1 bool
+	opts  []connect.ClientOption
+}{
+	{"connect", false, nil},
+	{"connect-http1", true, nil},
+	{"connect-json-http1", true, []connect.ClientOption{connect.WithProtoJSON()}},
+	{"grpc-web", false, []connect.ClientOption{connect.WithGRPCWeb()}},
+	{"grpc-web-http1", true, []connect.ClientOption{connect.WithGRPCWeb()}},
+	{"grpc", false, []connect.ClientOption{connect.WithGRPC()}},
+}
+
+// TestSlowBodyCutOff: a request whose body does not arrive within the
+// body timeout is answered DeadlineExceeded, in the caller's protocol,
+// whatever deadline the call itself has.
+func TestSlowBodyCutOff(t *testing.T) {
+	t.Parallel()
+	srv := mustServe(t, newMemStore(), serveOptions{bodyTimeout: 100 * time.Millisecond})
+	for _, p := range bodyProtocols {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			c := dialStalling(t, srv, "alice", p.http1, p.opts...)
+			// The call's own deadline is far beyond the body's; should the
+			// server wait for the body, this one ends the call, without
+			// the server's reason.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := c.CreateTask(ctx, &tasksv1.CreateTaskRequest{Title: "never arrives"})
+			cerr := mustFailWith(t, err, connect.CodeDeadlineExceeded, ReasonUnavailable)
+			if want := "request body not received within 100ms"; cerr.Message() != want {
+				t.Errorf("message %q, want %q", cerr.Message(), want)
+			}
+		})
+	}
+}
+
+// TestSlowBodyHoldsNoSlot: a request waiting for its body takes no
+// in-flight slot: with one slot and a body that never comes, other calls,
+// the same user's included, are served.
+func TestSlowBodyHoldsNoSlot(t *testing.T) {
+	t.Parallel()
+	for _, p := range bodyProtocols {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			arrived := make(chan struct{}, 1)
+			srv := mustServe(t, newMemStore(), serveOptions{limits: Limits{MaxInFlight: 1}, outer: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Header.Get("X-Slow") != "" {
+						arrived <- struct{}{}
+					}
+					next.ServeHTTP(w, r)
+				})
+			}})
+			slow := dialStalling(t, srv, "alice", p.http1, p.opts...)
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel) // before the server closes, which waits for the call
+			stalled := make(chan error, 1)
+			go func() {
+				_, err := slow.CreateTask(withExchange(ctx, &exchange{send: http.Header{"X-Slow": {"1"}}}), &tasksv1.CreateTaskRequest{Title: "slow"})
+				stalled <- err
+			}()
+			<-arrived
+			for _, user := range []string{"alice", "bob"} {
+				c := dialConnect(t, srv, user)
+				for range 3 {
+					if _, err := c.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{Title: "quick"}); err != nil {
+						t.Fatalf("%s's call beside a stalled body: %v", user, err)
+					}
+				}
+			}
+			select {
+			case err := <-stalled:
+				t.Fatalf("the stalled call ended: %v", err)
+			default:
+			}
+			cancel()
+			<-stalled
+		})
+	}
+}
