@@ -11,7 +11,7 @@
 // Errors carry a `google.rpc.ErrorInfo` detail (domain `tasks.v1`) whose
 // `reason` is one of VALIDATION_ERROR, INVALID_REQUEST, UNAUTHORIZED,
 // NOT_FOUND, ETAG_MISMATCH, CURSOR_EXPIRED, TOO_MANY_WATCHES,
-// QUOTA_EXCEEDED, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
+// QUOTA_EXCEEDED, TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE or INTERNAL_ERROR. A request
 // that breaks a rule of this schema is InvalidArgument with reason
 // VALIDATION_ERROR and a `buf.validate.Violations` detail naming each field.
 
