@@ -19,6 +19,7 @@ export type ErrorReason =
   | "CURSOR_EXPIRED"
   | "TOO_MANY_WATCHES"
   | "TOO_MANY_REQUESTS"
+  | "QUOTA_EXCEEDED"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_ERROR"
   | (string & {});
