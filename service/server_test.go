@@ -51,6 +51,9 @@ type serveOptions struct {
 	authenticator Authenticator
 	// watch configures the watch hub (zero: its defaults).
 	watch WatchConfig
+	// quiet drops the log lines rather than keep them in apiServer.logs,
+	// for a fuzz target's millions of calls.
+	quiet bool
 }
 
 func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServer {
@@ -61,6 +64,9 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.quiet {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	hub := NewWatchHub(store, opts.watch, logger)
 	ctx, stop := context.WithCancel(context.Background())
 	tb.Cleanup(stop)
