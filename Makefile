@@ -11,7 +11,7 @@ GENERATED := gen web-client/src/gen third_party/protovalidate internal/tasksgrpc
 # Hand-written files among the generated ones.
 HANDWRITTEN := aliases.go
 
-.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps bench
+.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps bench fuzz
 
 deps: web-client/node_modules/.installed web-client/app/node_modules/.installed
 
@@ -80,6 +80,12 @@ test-web: deps
 # and pgtest itself, starts PostgreSQL (cmd/pgtest), the API and `next start`.
 test-app: deps
 	cd web-client/app && npm test
+
+## fuzz: every fuzz target for FUZZTIME each (default 1m), one after
+## another; FUZZFLAGS go to each go test (e.g. -parallel=1). Not part of
+## test, which runs the committed seeds only.
+fuzz:
+	FUZZTIME="$(FUZZTIME)" FUZZFLAGS="$(FUZZFLAGS)" scripts/fuzz.sh
 
 ## bench: a short load test on loopback (throwaway PostgreSQL, a freshly
 ## built server, the pgbench ceiling, h2load), written into BENCHMARKS.md.

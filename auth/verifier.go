@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -85,6 +88,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (tasks.User, error)
 	now := v.now()
 	if sub, expires, ok := v.cache.get(token, now); ok {
 		return tasks.User{ID: sub, Expires: expires}, nil
+	}
+	if !isCanonicalJWS(token) {
+		return tasks.User{}, errInvalid("not the one spelling of its header, payload and signature")
 	}
 
 	opts := append(v.parseOpts[:len(v.parseOpts):len(v.parseOpts)],
@@ -177,6 +183,33 @@ func classify(err error) error {
 // forgetTokens drops every cached verification, so that a key the issuer
 // withdrew stops being accepted at once rather than when its tokens expire.
 func (v *Verifier) forgetTokens() { v.cache.clear() }
+
+// isCanonicalJWS reports whether a compact JWS is the one spelling of what
+// it decodes to: each segment base64url without stray low bits, and the
+// header a JSON object with nothing around it. jwx checks the signature over
+// its own re-encoding of what it decoded, reading the header only up to the
+// end of its first JSON value, so without this every other spelling of a
+// genuine token would pass as well: many strings for one token, each its own
+// entry in the token cache. Only canonical tokens reach the cache, so it
+// need not be checked for a token found there.
+func isCanonicalJWS(token string) bool {
+	header, rest, _ := strings.Cut(token, ".")
+	payload, signature, _ := strings.Cut(rest, ".")
+	h, err := strictBase64.DecodeString(header)
+	if err != nil || len(h) < 2 || h[0] != '{' || h[len(h)-1] != '}' || !json.Valid(h) {
+		return false
+	}
+	for _, seg := range []string{payload, signature} {
+		if _, err := strictBase64.DecodeString(seg); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// strictBase64 refuses stray low bits in the last character. (It still
+// skips CR and LF, which isCompactJWS has refused already.)
+var strictBase64 = base64.RawURLEncoding.Strict()
 
 // isCompactJWS reports whether token has the shape header.payload.signature
 // in base64url, so anything else (JSON serialization, JWE, junk) is refused

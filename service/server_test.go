@@ -61,6 +61,9 @@ type serveOptions struct {
 	// meter and tracer, when either is set, get the server's Telemetry.
 	meter  metric.MeterProvider
 	tracer trace.TracerProvider
+	// quiet drops the log lines rather than keep them in apiServer.logs,
+	// for a fuzz target's millions of calls.
+	quiet bool
 }
 
 func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServer {
@@ -71,6 +74,9 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.quiet {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	hub := NewWatchHub(store, opts.watch, logger)
 	ctx, stop := context.WithCancel(context.Background())
 	tb.Cleanup(stop)
