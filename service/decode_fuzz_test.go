@@ -133,7 +133,7 @@ func (e fuzzEncoding) client(tb testing.TB, s *apiServer, p protoreflect.MethodD
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	tb.Cleanup(tr.CloseIdleConnections)
 	opts := slices.Concat(e.opts, []connect.ClientOption{
-		connect.WithCodec(rawCodec{json: e.json}),
+		connect.WithCodec(bytesCodec{json: e.json}),
 		connect.WithInterceptors(exchangeInterceptor(token)),
 	})
 	if idem := p.Options().(*descriptorpb.MethodOptions).GetIdempotencyLevel(); e.get && idem == descriptorpb.MethodOptions_NO_SIDE_EFFECTS {
@@ -163,22 +163,22 @@ func (e fuzzEncoding) marshal(tb testing.TB, m proto.Message) []byte {
 	return b
 }
 
-// rawMessage is a message's encoded bytes; rawCodec sends and receives
+// rawMessage is a message's encoded bytes; bytesCodec sends and receives
 // them untouched, so the fuzzer's bytes reach the server as they are.
 // (connect-go also reads gRPC error details with the codec named "proto":
 // those are real messages, and it decodes them as such.)
 type rawMessage struct{ data []byte }
 
-type rawCodec struct{ json bool }
+type bytesCodec struct{ json bool }
 
-func (c rawCodec) Name() string {
+func (c bytesCodec) Name() string {
 	if c.json {
 		return "json"
 	}
 	return "proto"
 }
 
-func (rawCodec) Marshal(m any) ([]byte, error) {
+func (bytesCodec) Marshal(m any) ([]byte, error) {
 	if raw, ok := m.(*rawMessage); ok {
 		return raw.data, nil
 	}
@@ -186,10 +186,10 @@ func (rawCodec) Marshal(m any) ([]byte, error) {
 }
 
 // MarshalStable and IsBinary make it a codec Connect GET can use.
-func (c rawCodec) MarshalStable(m any) ([]byte, error) { return c.Marshal(m) }
-func (c rawCodec) IsBinary() bool                      { return !c.json }
+func (c bytesCodec) MarshalStable(m any) ([]byte, error) { return c.Marshal(m) }
+func (c bytesCodec) IsBinary() bool                      { return !c.json }
 
-func (rawCodec) Unmarshal(b []byte, m any) error {
+func (bytesCodec) Unmarshal(b []byte, m any) error {
 	if raw, ok := m.(*rawMessage); ok {
 		raw.data = slices.Clone(b)
 		return nil
@@ -245,7 +245,7 @@ var (
 	// connect-go's words for a request it cannot decode: the Go type it
 	// decoded into, then the decoder's text, input and all, without an
 	// ErrorInfo reason.
-	decodeError = regexp.MustCompile(`^(unmarshal message: |unmarshal into \*\w+\.\w+: )`)
+	decodeFault = regexp.MustCompile(`^(unmarshal message: |unmarshal into \*\w+\.\w+: )`)
 	// A due time that rounds into year 10000 is kept, then cannot be
 	// encoded in any answer that holds the task.
 	year10000 = regexp.MustCompile(`^marshal message: .*google\.protobuf\.Timestamp: seconds out of range`)
@@ -254,7 +254,7 @@ var (
 // knownFault names the fault of issue 14 behind cerr, or "".
 func knownFault(cerr *connect.Error) string {
 	switch {
-	case cerr.Code() == connect.CodeInvalidArgument && decodeError.MatchString(cerr.Message()):
+	case cerr.Code() == connect.CodeInvalidArgument && decodeFault.MatchString(cerr.Message()):
 		return "known fault, issue 14 item 4: decode errors name Go types, echo the input and carry no reason"
 	case cerr.Code() == connect.CodeInternal && year10000.MatchString(cerr.Message()):
 		return "known fault, issue 14 item 3: a due time that rounds into year 10000"
