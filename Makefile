@@ -11,7 +11,7 @@ GENERATED := gen web-client/src/gen third_party/protovalidate internal/tasksgrpc
 # Hand-written files among the generated ones.
 HANDWRITTEN := aliases.go
 
-.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps bench fuzz
+.PHONY: generate check lint breaking check-generated fmt-check vet test test-go test-web test-app deps bench fuzz faults
 
 deps: web-client/node_modules/.installed web-client/app/node_modules/.installed
 
@@ -86,6 +86,14 @@ test-app: deps
 ## test, which runs the committed seeds only.
 fuzz:
 	FUZZTIME="$(FUZZTIME)" FUZZFLAGS="$(FUZZFLAGS)" scripts/fuzz.sh
+
+## faults: the fault suite against real processes: kill -9 under writers
+## (PostgreSQL and SQLite), PostgreSQL restarted, crashed and down under
+## writers, slow-client attacks beside a normal user; RELIABILITY.md has
+## its figures. About five minutes; not part of test (TestKillUnderWriters
+## is its short form there).
+faults:
+	scripts/faults.sh
 
 ## bench: a short load test on loopback (throwaway PostgreSQL, a freshly
 ## built server, the pgbench ceiling, h2load), written into BENCHMARKS.md.

@@ -26,6 +26,7 @@ sleep 1
 kill %1
 jwks_addr=127.0.0.1:$(( 20000 + RANDOM % 20000 ))
 "$work/tasks-bench" jwks -addr "$jwks_addr" -key "$work/key" >/dev/null &
+failed=()
 for spec in "${attacks[@]}"; do
 	name=${spec%%:*}
 	flags=""
@@ -38,14 +39,19 @@ for spec in "${attacks[@]}"; do
 	until [ -s "$work/ready" ]; do sleep 0.1; done
 	url=$(sed 's/.*"url":"\([^"]*\)".*/\1/' "$work/ready")
 	echo "== $spec"
-	"$work/tasks-bench" attack -url "$url" -key "$work/key" -attack none -d "$d" -victim-rate "${VICTIM_RATE:-100}" 2>/dev/null | grep '^victim' &
+	"$work/tasks-bench" attack -url "$url" -key "$work/key" -attack none -d "$d" -victim-rate "${VICTIM_RATE:-100}" \
+		-min-success "${MIN_SUCCESS:-0}" 2>&1 | grep '^victim\|below' &
 	victim=$!
 	# shellcheck disable=SC2086 # flags are words
 	${ATTACKER_NICE:+nice -n "$ATTACKER_NICE"} "$work/tasks-bench" attack -url "$url" -key "$work/key" -pid "$server" -attack "$name" -d "$d" -victim-rate 0 $flags 2>/dev/null
-	wait "$victim"
+	wait "$victim" || failed+=("$spec")
 	kill "$server"
 	wait "$server" || true
 	if n=$(grep -c 'too many open files' "$work/server.log"); then
 		echo "server log: $n lines of \"too many open files\""
 	fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "the victim's success rate was below ${MIN_SUCCESS}% during: ${failed[*]}"
+	exit 1
+fi

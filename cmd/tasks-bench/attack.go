@@ -32,6 +32,7 @@ type attackFlags struct {
 	resetsPerConn   int
 	victimProtocol  string
 	attackerSubject string
+	minSuccess      float64
 }
 
 // runAttack runs one attack against a server while a well-behaved user
@@ -53,6 +54,7 @@ func runAttack(ctx context.Context, args []string) error {
 	fs.Float64Var(&f.victimRate, "victim-rate", 100, "the victim's calls: open loop, this many a second (when -victims is 0; 0 and -victims 0: no victim)")
 	fs.IntVar(&f.victimUsers, "victim-users", 20, "the victims' calls are spread over this many users")
 	fs.StringVar(&f.victimProtocol, "victim-protocol", "connect-proto", "the victim's protocol")
+	fs.Float64Var(&f.minSuccess, "min-success", 0, "fail (exit 1) when fewer than this percentage of the victim's calls succeed")
 	fs.IntVar(&f.pid, "pid", 0, "with -url: the server's pid, to measure its memory and CPU")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -116,6 +118,9 @@ func runAttack(ctx context.Context, args []string) error {
 		peak, _ := mem.peaks()
 		fmt.Printf("server: RSS %.0f MiB before, peak %.0f MiB, %.0f MiB after; CPU %.2f s (%.2f cores)\n",
 			rssBefore, peak, rssMiB(pid), (cpuAfter - cpuBefore).Seconds(), (cpuAfter-cpuBefore).Seconds()/f.duration.Seconds())
+	}
+	if v != nil && 100*v.SuccessRate() < f.minSuccess {
+		return fmt.Errorf("the victim's calls succeeded %.2f%%, below %.2f%%", 100*v.SuccessRate(), f.minSuccess)
 	}
 	return nil
 }

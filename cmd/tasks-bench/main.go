@@ -4,6 +4,8 @@
 //	tasks-bench run [flags]        seed users and tasks, run scenarios, report
 //	tasks-bench watch [flags]      the watch scenario: open WatchTasks streams, measure them idle and under writes
 //	tasks-bench attack [flags]     run one abusive client (slow bodies, floods, rapid reset, ...) against a server while another user calls it
+//	tasks-bench crash [flags]      kill -9 the server again and again under writers, then check every acknowledged write
+//	tasks-bench outage [flags]     restart, crash and stop PostgreSQL under writers, then check every acknowledged write
 //	tasks-bench jwks -addr A -key F  serve the tool's JWKS, for a server started separately
 //	tasks-bench markdown [flags]   render results as BENCHMARKS.md tables
 //
@@ -42,7 +44,7 @@ func main() {
 
 func dispatch(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: tasks-bench run|watch|attack|jwks|markdown [flags] (-h for each)")
+		return errors.New("usage: tasks-bench run|watch|attack|crash|outage|jwks|markdown [flags] (-h for each)")
 	}
 	switch args[0] {
 	case "run":
@@ -51,12 +53,16 @@ func dispatch(ctx context.Context, args []string) error {
 		return runWatch(ctx, args[1:])
 	case "attack":
 		return runAttack(ctx, args[1:])
+	case "crash":
+		return runCrash(ctx, args[1:])
+	case "outage":
+		return runOutage(ctx, args[1:])
 	case "jwks":
 		return runJWKS(ctx, args[1:])
 	case "markdown":
 		return runMarkdown(args[1:], os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q (want run, watch, attack, jwks or markdown)", args[0])
+	return fmt.Errorf("unknown command %q (want run, watch, attack, crash, outage, jwks or markdown)", args[0])
 }
 
 func runJWKS(ctx context.Context, args []string) error {

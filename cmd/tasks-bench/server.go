@@ -190,3 +190,9 @@ func parseStatus(s string) (rssKB, hwmKB int64) {
 	}
 	return rssKB, hwmKB
 }
+
+// kill ends the server with SIGKILL: a crash.
+func (s *server) kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}

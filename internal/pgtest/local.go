@@ -33,6 +33,10 @@ const dirPrefix = "pgtest-"
 type local struct {
 	dir  string
 	proc *process
+	// how proc was started, to start it again (Restart)
+	cred    *syscall.Credential
+	logPath string
+	args    []string
 }
 
 // startLocal creates a cluster in a temporary directory and starts it on a
@@ -110,7 +114,7 @@ func startLocal(o Options) (*local, *url.URL, error) {
 			lastErr = err
 			continue
 		}
-		l.proc = proc
+		l.proc, l.cred, l.logPath, l.args = proc, cred, logPath, args
 		return l, u, nil
 	}
 	l.stop()
