@@ -68,18 +68,30 @@ func normalizeTags(tags []string) ([]string, error) {
 	seen := make(map[string]struct{}, len(tags))
 	for i, t := range tags {
 		t = normalizeTag(t)
+		if n := utf8.RuneCountInString(t); n < 1 || n > MaxTagLen || strings.ContainsRune(t, 0) {
+			return nil, FieldErrorf("tags", "tag %q must be 1 to %d characters", clipTag(t), MaxTagLen)
+		}
 		if _, dup := seen[t]; dup {
 			return nil, FieldErrorf("tags", "tag %q appears more than once", t)
 		}
 		seen[t] = struct{}{}
 		out[i] = t
 	}
-	for _, t := range out {
-		if n := utf8.RuneCountInString(t); n < 1 || n > MaxTagLen || strings.ContainsRune(t, 0) {
-			return nil, FieldErrorf("tags", "tag %q must be 1 to %d characters", t, MaxTagLen)
-		}
-	}
 	return out, nil
+}
+
+// clipTag is a tag as an error message may quote it: its first MaxTagLen
+// characters and an ellipsis if there were more, so that a message never
+// echoes a long input.
+func clipTag(t string) string {
+	i, n := 0, 0
+	for i = range t {
+		if n == MaxTagLen {
+			return t[:i] + "…"
+		}
+		n++
+	}
+	return t
 }
 
 // normalizeTag returns a tag as it is stored and compared: lower-cased.

@@ -180,7 +180,7 @@ func TestLogLineCodeAfterTheHandler(t *testing.T) {
 	broken := connect.NewUnaryHandler(path,
 		func(context.Context, *connect.Request[timestamppb.Timestamp]) (*connect.Response[timestamppb.Timestamp], error) {
 			return connect.NewResponse(&timestamppb.Timestamp{Seconds: 1 << 40}), nil
-		}, codecs())
+		}, codecs(newDecodeMark()))
 	srv := httptest.NewServer(logCalls(broken, logger))
 	t.Cleanup(srv.Close)
 	c := connect.NewClient[timestamppb.Timestamp, timestamppb.Timestamp](srv.Client(), srv.URL+path, connect.WithProtoJSON())

@@ -13,19 +13,18 @@ import (
 
 // codecs replaces connect-go's protobuf codecs with the API's: the same
 // encodings, stricter JSON and errors fit for a client (see jsonCodec and
-// decodeError). connect-go answers a request it cannot decode itself,
-// InvalidArgument with the codec's error as the message, before any
-// interceptor runs, so the codec is where that message is made.
-func codecs() connect.HandlerOption {
+// decodeError). A request they cannot decode is marked with why (mark),
+// for mark's interceptor to refuse: it must be installed with them.
+func codecs(mark *decodeMark) connect.HandlerOption {
 	return connect.WithHandlerOptions(
-		connect.WithCodec(protoCodec{}),
-		connect.WithCodec(jsonCodec{name: "json"}),
-		connect.WithCodec(jsonCodec{name: "json; charset=utf-8"}),
+		connect.WithCodec(protoCodec{mark}),
+		connect.WithCodec(jsonCodec{name: "json", mark: mark}),
+		connect.WithCodec(jsonCodec{name: "json; charset=utf-8", mark: mark}),
 	)
 }
 
 // protoCodec is binary protobuf.
-type protoCodec struct{}
+type protoCodec struct{ mark *decodeMark }
 
 func (protoCodec) Name() string { return "proto" }
 
@@ -37,13 +36,13 @@ func (protoCodec) MarshalAppend(dst []byte, msg any) ([]byte, error) {
 	return appendMessage(dst, msg, proto.MarshalOptions{}.MarshalAppend)
 }
 
-func (protoCodec) Unmarshal(data []byte, msg any) error {
+func (c protoCodec) Unmarshal(data []byte, msg any) error {
 	m, ok := msg.(proto.Message)
 	if !ok {
 		return errNotMessage
 	}
 	if err := proto.Unmarshal(data, m); err != nil {
-		return decodeError(err)
+		c.mark.set(m, decodeError(err))
 	}
 	return nil
 }
@@ -52,7 +51,10 @@ func (protoCodec) Unmarshal(data []byte, msg any) error {
 // clients built from a newer schema still work; an enum value name that is
 // unknown is not: protojson's DiscardUnknown, connect-go's default, would
 // make "PRIORITY_HGIH" silently mean no priority at all.
-type jsonCodec struct{ name string }
+type jsonCodec struct {
+	name string
+	mark *decodeMark
+}
 
 func (c jsonCodec) Name() string { return c.name }
 
@@ -68,21 +70,24 @@ func (jsonCodec) MarshalAppend(dst []byte, msg any) ([]byte, error) {
 // fields or names needs. protojson cannot ignore unknown fields but not
 // unknown enum names, so a request it refuses is decoded again ignoring
 // both, and then checked for enum names (unknownEnumName).
-func (jsonCodec) Unmarshal(data []byte, msg any) error {
+func (c jsonCodec) Unmarshal(data []byte, msg any) error {
 	m, ok := msg.(proto.Message)
 	if !ok {
 		return errNotMessage
 	}
 	if len(data) == 0 {
-		return errors.New("empty message: want a JSON object")
+		c.mark.set(m, "empty message: want a JSON object")
+		return nil
 	}
 	if protojson.Unmarshal(data, m) == nil {
 		return nil
 	}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
-		return decodeError(err)
+		c.mark.set(m, decodeError(err))
+	} else if err := unknownEnumName(data, m.ProtoReflect().Descriptor()); err != nil {
+		c.mark.set(m, err.Error())
 	}
-	return unknownEnumName(data, m.ProtoReflect().Descriptor())
+	return nil
 }
 
 // appendMessage appends msg, encoded by marshal, to dst. A failure says
@@ -113,8 +118,8 @@ const maxErrorRunes = 80
 // decodeError is err, from protobuf's decoders, as a client may read it:
 // without the "proto:" prefix, with anything that is not printable UTF-8
 // replaced, and cut to maxErrorRunes.
-func decodeError(err error) error {
-	return errors.New(clip(strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))))
+func decodeError(err error) string {
+	return clip(strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:")))
 }
 
 // clip makes s printable UTF-8 of at most maxErrorRunes.

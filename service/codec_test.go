@@ -11,6 +11,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
@@ -152,22 +153,24 @@ func mustBeShort(tb testing.TB, msg string) {
 }
 
 // TestDecodeErrorsShort: a request that cannot be decoded is
-// InvalidArgument with a short message that names no Go type, however
-// large the input and in whichever encoding.
+// InvalidArgument with reason INVALID_REQUEST and a short message that
+// names no Go type, however large the input and in whichever encoding;
+// WatchTasks (a stream) too.
 func TestDecodeErrorsShort(t *testing.T) {
 	t.Parallel()
 	huge := strings.Repeat("9", 50_000) // under the test server's MaxRequestBytes
 	tests := []struct {
-		name  string
-		codec rawCodec
+		name     string
+		codec    rawCodec
+		anyWhere bool // no message decodes it, so WatchTasks refuses it too
 	}{
-		{"a 50 KB number", rawCodec{"json", []byte(`{"pageSize": ` + huge + `}`)}},
-		{"a 50 KB string for a number", rawCodec{"json", []byte(`{"pageSize": "` + huge + `"}`)}},
-		{"a 50 KB field name, then junk", rawCodec{"json", []byte(`{"` + huge + `": 1, "pageSize": tru}`)}},
-		{"a control character", rawCodec{"json", []byte("{\"pageSize\": \x01}")}},
-		{"not JSON", rawCodec{"json", []byte("\xff\xfe")}},
-		{"not protobuf", rawCodec{"proto", []byte("\xff\xff\xff\xff")}},
-		{"not UTF-8 in protobuf", rawCodec{"proto", []byte("\x2a\x02\xff\xfe")}}, // query = "\xff\xfe"
+		{"a 50 KB number", rawCodec{"json", []byte(`{"pageSize": ` + huge + `}`)}, false},
+		{"a 50 KB string for a number", rawCodec{"json", []byte(`{"pageSize": "` + huge + `"}`)}, false},
+		{"a 50 KB field name, then junk", rawCodec{"json", []byte(`{"` + huge + `": 1, "pageSize": tru}`)}, true},
+		{"a control character", rawCodec{"json", []byte("{\"pageSize\": \x01}")}, true},
+		{"not JSON", rawCodec{"json", []byte("\xff\xfe")}, true},
+		{"not protobuf", rawCodec{"proto", []byte("\xff\xff\xff\xff")}, true},
+		{"not UTF-8 in protobuf", rawCodec{"proto", []byte("\x2a\x02\xff\xfe")}, false}, // query = "\xff\xfe"
 	}
 	srv := mustServe(t, newMemStore(), serveOptions{})
 	for _, tr := range rawTransports {
@@ -178,13 +181,52 @@ func TestDecodeErrorsShort(t *testing.T) {
 					t.Skip("a URL that long is refused before it is read")
 				}
 				c := dialConnect(t, srv, "alice", append([]connect.ClientOption{connect.WithCodec(tt.codec)}, tr.opts...)...)
-				cerr := mustRPCError(t, list(context.Background(), c))
-				if cerr.Code() != connect.CodeInvalidArgument {
-					t.Fatalf("got %v %.200q, want InvalidArgument", cerr.Code(), cerr.Message())
+				check := func(err error) {
+					t.Helper()
+					cerr := mustRPCError(t, err)
+					if cerr.Code() != connect.CodeInvalidArgument || ErrorReason(cerr) != ReasonInvalid {
+						t.Fatalf("got %v %q %.200q, want InvalidArgument %s", cerr.Code(), ErrorReason(cerr), cerr.Message(), ReasonInvalid)
+					}
+					mustBeShort(t, cerr.Message())
 				}
-				mustBeShort(t, cerr.Message())
+				check(list(context.Background(), c))
+				if tr.name == "connect-get" || !tt.anyWhere {
+					return // a stream is never a GET
+				}
+				w := dialWatcher(t, srv, bearerFor(t, "alice"), append([]connect.ClientOption{connect.WithCodec(tt.codec)}, tr.opts...)...)
+				stream, err := w.WatchTasks(context.Background(), &tasksv1.WatchTasksRequest{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer stream.Close()
+				if stream.Receive() {
+					t.Fatalf("the watch sent %v", stream.Msg())
+				}
+				check(stream.Err())
 			})
 		}
+	}
+}
+
+// TestDecodeMarkNotForgeable: a request carrying, as an unknown field, what
+// the codecs mark an undecodable request with (but not the server's key)
+// is served as any request with unknown fields is.
+func TestDecodeMarkNotForgeable(t *testing.T) {
+	t.Parallel()
+	body, err := proto.Marshal(&tasksv1.CreateTaskRequest{Title: "forged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = protowire.AppendTag(body, markField, protowire.BytesType)
+	body = protowire.AppendBytes(body, []byte("0123456789abcdefa made-up refusal"))
+	srv := mustServe(t, newMemStore(), serveOptions{})
+	c := dialConnect(t, srv, "alice", connect.WithCodec(rawCodec{"proto", body}))
+	resp, err := c.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{})
+	if err != nil {
+		t.Fatalf("a request with a forged mark: %v", err)
+	}
+	if resp.GetTask().GetTitle() != "forged" {
+		t.Fatalf("created %v", resp.GetTask())
 	}
 }
 

@@ -225,42 +225,12 @@ func checkRequestError(t *testing.T, p protoreflect.MethodDescriptor, e fuzzEnco
 	if problem == nil {
 		return
 	}
-	if fault := knownFault(cerr); fault != "" {
-		t.Skipf("%s: %v: %s (message %.200q)", call, problem, fault, cerr.Message())
-	}
 	t.Fatalf("%s: %v (message %.200q)", call, problem, cerr.Message())
 }
 
 // tooLarge is connect-go's refusal of a body over the size limit: the one
 // error API.md gives a code (ResourceExhausted) but no reason.
 var tooLarge = regexp.MustCompile(`^message size \d+ is larger than configured max \d+$`)
-
-// Faults of today's server that issue 14 (items 3 and 4) is fixing
-// elsewhere. Until the fixes land the fuzzer skips the inputs that hit
-// them, saying so, rather than stop at the first of them. The patterns
-// match connect-go's and protobuf-go's own wording, which the fixes replace,
-// so they let nothing else through and will match nothing once the faults
-// are gone.
-var (
-	// connect-go's words for a request it cannot decode: the Go type it
-	// decoded into, then the decoder's text, input and all, without an
-	// ErrorInfo reason.
-	decodeFault = regexp.MustCompile(`^(unmarshal message: |unmarshal into \*\w+\.\w+: )`)
-	// A due time that rounds into year 10000 is kept, then cannot be
-	// encoded in any answer that holds the task.
-	year10000 = regexp.MustCompile(`^marshal message: .*google\.protobuf\.Timestamp: seconds out of range`)
-)
-
-// knownFault names the fault of issue 14 behind cerr, or "".
-func knownFault(cerr *connect.Error) string {
-	switch {
-	case cerr.Code() == connect.CodeInvalidArgument && decodeFault.MatchString(cerr.Message()):
-		return "known fault, issue 14 item 4: decode errors name Go types, echo the input and carry no reason"
-	case cerr.Code() == connect.CodeInternal && year10000.MatchString(cerr.Message()):
-		return "known fault, issue 14 item 3: a due time that rounds into year 10000"
-	}
-	return ""
-}
 
 // mustAddRequestSeeds adds every request of the validation table in every
 // encoding, for the procedure that takes it.

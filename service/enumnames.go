@@ -16,7 +16,7 @@ import (
 func unknownEnumName(data []byte, md protoreflect.MessageDescriptor) error {
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
-		return decodeError(err)
+		return errors.New(decodeError(err))
 	}
 	return enumNamesIn(v, md)
 }

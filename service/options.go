@@ -49,20 +49,23 @@ func NewTaskServiceHandler(store tasks.TaskStore, cfg Config) (string, http.Hand
 // built with. The interceptors run in order: telemetry outermost (so the
 // call's span is open when the rest run, and the code it counts is the one
 // the client gets), then the note of the span's trace id for the call's log
-// line (written around the handler, by logCalls), the error table, the
-// default deadline, and validation last, next to the handler.
+// line (written around the handler, by logCalls), the refusal of a request
+// the codecs could not decode (decodeMark), the error table, the default
+// deadline, and validation last, next to the handler.
 func handlerOptions(cfg Config) connect.HandlerOption {
 	ics := cfg.Telemetry.interceptors()
 	if len(ics) > 0 {
 		ics = append(ics, traceNote{})
 	}
+	mark := newDecodeMark()
 	return connect.WithHandlerOptions(
 		connect.WithInterceptors(append(ics,
+			mark,
 			NewErrorInterceptor(cfg.Logger),
 			NewDeadlineInterceptor(cfg.CallTimeout),
 			validate.NewInterceptor(validate.WithValidator(cfg.Validator)),
 		)...),
-		codecs(),
+		codecs(mark),
 		connect.WithReadMaxBytes(int(cfg.MaxRequestBytes)),
 		fastGzip(),
 		connect.WithCompressMinBytes(1024),
