@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -31,6 +32,21 @@ type BodyLimits struct {
 	// gRPC reflection): they are capped at MaxBytes but not read up front
 	// and have no deadline. An entry ending in "/" is a prefix.
 	Streamed []string
+	// MaxBuffered bounds the bytes of request bodies held at once, across
+	// all requests, from the first byte read until the call ends: a body
+	// that would take the total past it is refused Unavailable (the
+	// server is overloaded), as LimitInFlight sheds calls. Reading a body
+	// before any limit applies is what keeps slow clients from holding
+	// the in-flight slots; without this bound it would let fast clients
+	// hold MaxBytes per stream on every stream of every connection. 0: no
+	// bound.
+	MaxBuffered int64
+	// PerUser bounds one user's requests whose bodies are being read at
+	// once; more are refused ResourceExhausted (TOO_MANY_REQUESTS) at
+	// once, so that one user's slow or stalled bodies cannot take the
+	// whole of MaxBuffered, nor hold goroutines by the thousand. Requests
+	// without a user (health checks) are not counted. 0: no bound.
+	PerUser int
 }
 
 // bodyMargin is what a request body may hold beyond its message: the
@@ -52,10 +68,14 @@ const bodyMargin = 64 << 10
 // that fails is handed to next as far as it was read, followed by the
 // same error, so next refuses it exactly as it would have. Cut-offs are
 // logged at debug level: on the internet they are routine.
-func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger) http.Handler {
+func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Telemetry) http.Handler {
 	streamed := newPathList(limits.Streamed)
 	errw := connect.NewErrorWriter()
 	var buffers sync.Pool
+	readers := newUserLimits(Limits{MaxInFlightPerUser: limits.PerUser})
+	tooMany := ConnectError(tasks.Errorf(tasks.KindTooManyRequests, "more than %d requests being sent at once; retry when some have finished", limits.PerUser))
+	budget := &bodyBudget{max: limits.MaxBuffered}
+	overloaded := overloadedError()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
@@ -66,6 +86,20 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger) http.
 			next.ServeHTTP(w, r)
 			return
 		}
+		user, _ := tasks.UserFrom(r.Context())
+		if !readers.acquire(user.ID) {
+			t.Refused(r.Context(), RefusedRateLimited)
+			refuseUnread(errw, w, r, tooMany)
+			return
+		}
+		reading := true
+		defer func() {
+			if reading {
+				readers.release(user.ID)
+			}
+		}()
+		body := &budgetReader{r: r.Body, budget: budget}
+		defer body.release()
 		rc := http.NewResponseController(w)
 		// Without support for deadlines (no server here lacks it), the
 		// body is still read first, only without a limit in time.
@@ -80,7 +114,9 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger) http.
 				buffers.Put(buf)
 			}
 		}()
-		_, err := buf.ReadFrom(r.Body)
+		_, err := buf.ReadFrom(body)
+		readers.release(user.ID)
+		reading = false
 		switch {
 		case err == nil:
 			// The deadline was for the body alone: lifted, it can end
@@ -89,6 +125,10 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger) http.
 			// body has ended).
 			_ = rc.SetReadDeadline(time.Time{})
 			r.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
+		case errors.Is(err, errOverBudget):
+			t.Refused(r.Context(), RefusedShed)
+			refuseUnread(errw, w, r, overloaded)
+			return
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			logger.DebugContext(r.Context(), "request body not received in time", "path", r.URL.Path, "proto", r.Proto, "remote", r.RemoteAddr, "read", buf.Len())
 			slowBody(errw, w, r, limits.Timeout)
@@ -102,19 +142,62 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger) http.
 
 // slowBody answers a request whose body did not arrive in time.
 func slowBody(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, timeout time.Duration) {
+	refuseUnread(errw, w, r, ConnectError(tasks.Errorf(tasks.KindDeadline, "request body not received within %v", timeout)))
+}
+
+// refuseUnread answers a request whose body is left unread, in its
+// protocol (408 for a deadline, 503 or 429 otherwise, outside the RPC
+// protocols).
+func refuseUnread(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, cerr *connect.Error) {
 	if r.ProtoMajor == 1 {
 		// What is left of the body will never be read: the connection
 		// cannot carry another request. (On HTTP/2 this header would close
 		// the whole connection; the stream alone is reset there.)
 		w.Header().Set("Connection", "close")
 	}
-	cerr := ConnectError(tasks.Errorf(tasks.KindDeadline, "request body not received within %v", timeout))
 	if errw.IsSupported(r) {
 		_ = errw.Write(w, r, cerr)
 		return
 	}
-	http.Error(w, cerr.Message(), http.StatusRequestTimeout)
+	status := http.StatusServiceUnavailable
+	switch cerr.Code() {
+	case connect.CodeDeadlineExceeded:
+		status = http.StatusRequestTimeout
+	case connect.CodeResourceExhausted:
+		status = http.StatusTooManyRequests
+	}
+	http.Error(w, cerr.Message(), status)
 }
+
+// bodyBudget is the bytes of request bodies held at once
+// (BodyLimits.MaxBuffered).
+type bodyBudget struct {
+	max  int64 // 0: no bound
+	used atomic.Int64
+}
+
+var errOverBudget = errors.New("request bodies over the server's budget")
+
+// budgetReader counts what it reads against a budget, failing the read
+// that takes the total past it; release gives it all back.
+type budgetReader struct {
+	r      io.Reader
+	budget *bodyBudget
+	n      int64
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 && b.budget.max > 0 {
+		b.n += int64(n)
+		if b.budget.used.Add(int64(n)) > b.budget.max {
+			return n, errOverBudget
+		}
+	}
+	return n, err
+}
+
+func (b *budgetReader) release() { b.budget.used.Add(-b.n) }
 
 // replayBody is a body read up front, handed on with what stopped the
 // read.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,14 +15,17 @@ import (
 	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
 )
 
-// stallingTransport sends the first byte of each request body, then
-// nothing more until the call is cancelled: a client stuck, or pretending
-// to be, halfway through its request.
-type stallingTransport struct{ base http.RoundTripper }
+// stallingTransport sends the first byte of each request body (or the
+// first first bytes), then nothing more until the call is cancelled: a
+// client stuck, or pretending to be, halfway through its request.
+type stallingTransport struct {
+	base  http.RoundTripper
+	first int // 0: 1
+}
 
 func (s stallingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = &stallingBody{body: r.Body, ctx: r.Context(), closed: make(chan struct{})}
+		r.Body = &stallingBody{body: r.Body, ctx: r.Context(), left: max(s.first, 1), closed: make(chan struct{})}
 	}
 	return s.base.RoundTrip(r)
 }
@@ -29,15 +33,20 @@ func (s stallingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 type stallingBody struct {
 	body      io.ReadCloser
 	ctx       context.Context
-	sent      bool
+	left      int // to send before stalling
 	closed    chan struct{}
 	closeOnce sync.Once
 }
 
 func (b *stallingBody) Read(p []byte) (int, error) {
-	if !b.sent && len(p) > 0 {
-		b.sent = true
-		return b.body.Read(p[:1])
+	if b.left > 0 && len(p) > 0 {
+		n, err := b.body.Read(p[:min(len(p), b.left)])
+		b.left -= n
+		if err == io.EOF {
+			b.left = 0
+			err = nil // the rest of the body (none) stalls like any other
+		}
+		return n, err
 	}
 	select {
 	case <-b.ctx.Done():
@@ -59,12 +68,19 @@ func (b *stallingBody) Close() error {
 // stall after one byte, over HTTP/1.1 or cleartext HTTP/2.
 func dialStalling(tb testing.TB, s *apiServer, user string, http1 bool, opts ...connect.ClientOption) tasksv1connect.TaskServiceClient {
 	tb.Helper()
+	return dialStallingAfter(tb, s, user, http1, 1, opts...)
+}
+
+// dialStallingAfter is dialStalling with bodies that stall after their
+// first first bytes.
+func dialStallingAfter(tb testing.TB, s *apiServer, user string, http1 bool, first int, opts ...connect.ClientOption) tasksv1connect.TaskServiceClient {
+	tb.Helper()
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetHTTP1(http1)
 	tr.Protocols.SetUnencryptedHTTP2(!http1)
 	tb.Cleanup(tr.CloseIdleConnections)
 	opts = append(opts, connect.WithInterceptors(exchangeInterceptor(bearerFor(tb, user))))
-	return tasksv1connect.NewTaskServiceClient(&http.Client{Transport: stallingTransport{tr}}, s.url, opts...)
+	return tasksv1connect.NewTaskServiceClient(&http.Client{Transport: stallingTransport{tr, first}}, s.url, opts...)
 }
 
 // bodyProtocols are the connect-go protocols with request bodies (a GET
@@ -149,4 +165,89 @@ func TestSlowBodyHoldsNoSlot(t *testing.T) {
 			<-stalled
 		})
 	}
+}
+
+// arrivals returns an outer handler that reports each request with an
+// X-Slow header on arrived, for serveOptions.outer.
+func arrivals(arrived chan<- struct{}) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Slow") != "" {
+				arrived <- struct{}{}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// stall starts a call of c whose body stalls, and returns what it ends
+// with and what cancels it (the test's cleanup cancels it too).
+func stall(t *testing.T, c tasksv1connect.TaskServiceClient, req *tasksv1.CreateTaskRequest) (<-chan error, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.CreateTask(withExchange(ctx, &exchange{send: http.Header{"X-Slow": {"1"}}}), req)
+		done <- err
+	}()
+	return done, cancel
+}
+
+// TestSlowBodiesPerUser: one user's requests whose bodies are still coming
+// are bounded (BodyLimits.PerUser); more are TOO_MANY_REQUESTS at once,
+// and other users are served.
+func TestSlowBodiesPerUser(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 2)
+	srv := mustServe(t, newMemStore(), serveOptions{bodies: BodyLimits{PerUser: 2}, outer: arrivals(arrived)})
+	slow := dialStalling(t, srv, "alice", false)
+	for range 2 {
+		stall(t, slow, &tasksv1.CreateTaskRequest{Title: "slow"})
+		<-arrived
+	}
+	alice, bob := dialConnect(t, srv, "alice"), dialConnect(t, srv, "bob")
+	_, err := alice.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{Title: "a third"})
+	mustFailWith(t, err, connect.CodeResourceExhausted, ReasonTooManyRequests)
+	if _, err := bob.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{Title: "another user"}); err != nil {
+		t.Fatalf("bob beside alice's stalled bodies: %v", err)
+	}
+}
+
+// TestBodyBudget: the bytes of bodies held at once are bounded
+// (BodyLimits.MaxBuffered): a body that would take them past it is
+// Unavailable, a small one still fits, and what a call held is given back
+// when it ends. (The large bodies' tag is too long for the schema: a call
+// that gets past the budget is InvalidArgument.)
+func TestBodyBudget(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	srv := mustServe(t, newMemStore(), serveOptions{bodies: BodyLimits{MaxBuffered: 50 << 10}, outer: arrivals(arrived)})
+	large := func(n int) *tasksv1.CreateTaskRequest {
+		return &tasksv1.CreateTaskRequest{Title: "large", Tags: []string{strings.Repeat("t", n)}}
+	}
+	// 40 KiB in, the rest never: held until the call ends.
+	held, cancel := stall(t, dialStallingAfter(t, srv, "alice", false, 40<<10), large(60<<10))
+	<-arrived
+	bob := dialConnect(t, srv, "bob")
+	// until answers bob's 16 KiB call until it fails with code: the held
+	// body's bytes reach the server in their own time, and leave it when
+	// its call has ended there.
+	until := func(code connect.Code) error {
+		t.Helper()
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, err = bob.CreateTask(context.Background(), large(16<<10)); connect.CodeOf(err) == code {
+				break
+			}
+		}
+		return err
+	}
+	mustFailWith(t, until(connect.CodeUnavailable), connect.CodeUnavailable, ReasonUnavailable)
+	if _, err := bob.CreateTask(context.Background(), &tasksv1.CreateTaskRequest{Title: "small"}); err != nil {
+		t.Fatalf("a small body beside the held one: %v", err)
+	}
+	cancel()
+	<-held
+	mustFailWith(t, until(connect.CodeInvalidArgument), connect.CodeInvalidArgument, ReasonValidation)
 }

@@ -45,7 +45,7 @@ func LimitInFlight(next http.Handler, limits Limits, t *Telemetry) http.Handler 
 	slots := make(chan struct{}, limits.MaxInFlight)
 	users := newUserLimits(limits)
 	errw := connect.NewErrorWriter()
-	overloaded := ConnectError(tasks.Errorf(tasks.KindUnavailable, "server overloaded, retry later"))
+	overloaded := overloadedError()
 	tooFast := ConnectError(tasks.Errorf(tasks.KindTooManyRequests, "more than %d calls a second; retry later", limits.RatePerUser))
 	tooMany := ConnectError(tasks.Errorf(tasks.KindTooManyRequests, "more than %d calls at once; retry when some have finished", users.maxInFlight))
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -74,4 +74,10 @@ func LimitInFlight(next http.Handler, limits Limits, t *Telemetry) http.Handler 
 			_ = errw.Write(w, req, overloaded)
 		}
 	})
+}
+
+// overloadedError is the answer to a call the server sheds: Unavailable,
+// which clients retry.
+func overloadedError() *connect.Error {
+	return ConnectError(tasks.Errorf(tasks.KindUnavailable, "server overloaded, retry later"))
 }

@@ -45,6 +45,7 @@ type apiServer struct {
 type serveOptions struct {
 	limits      Limits        // MaxInFlight 0: testMaxInFlight
 	bodyTimeout time.Duration // 0: testBodyTimeout
+	bodies      BodyLimits    // MaxBuffered and PerUser for ReadBodies
 	callTimeout time.Duration // 0: testCallTimeout
 	// around, when set, wraps the handler LimitInFlight returns, to see
 	// calls leave it.
@@ -107,9 +108,11 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 	mux := http.NewServeMux()
 	mux.Handle(path, limited)
 	var h http.Handler = ReadBodies(mux, BodyLimits{
-		MaxBytes: testMaxRequestBytes,
-		Timeout:  cmp.Or(opts.bodyTimeout, testBodyTimeout),
-	}, logger)
+		MaxBytes:    testMaxRequestBytes,
+		Timeout:     cmp.Or(opts.bodyTimeout, testBodyTimeout),
+		MaxBuffered: opts.bodies.MaxBuffered,
+		PerUser:     opts.bodies.PerUser,
+	}, logger, tel)
 	if !opts.withoutAuthenticate {
 		var a Authenticator = opts.authenticator
 		if a == nil {

@@ -95,7 +95,11 @@ func (r routes) handler() http.Handler {
 		MaxBytes: r.maxRequestBytes,
 		Timeout:  r.bodyReadTimeout,
 		Streamed: streamedPaths(),
-	}, r.logger)
+		// As much as the calls in flight could hold before bodies were
+		// read ahead of them.
+		MaxBuffered: int64(r.limits.MaxInFlight) * r.maxRequestBytes,
+		PerUser:     r.limits.MaxInFlightPerUser,
+	}, r.logger, r.telemetry)
 	h = r.authenticate(h)
 	if len(r.corsOrigins) > 0 {
 		h = r.cors().Handler(h)
