@@ -124,6 +124,10 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Te
 			// lifts it too when it reads ahead; HTTP/2 ignores it once the
 			// body has ended).
 			_ = rc.SetReadDeadline(time.Time{})
+			if err := checkEnvelopes(r.Header, buf.Bytes()); err != nil {
+				_ = errw.Write(w, r, ConnectError(tasks.Errorf(tasks.KindInvalid, "%s", err.Error())))
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
 		case errors.Is(err, errOverBudget):
 			t.Refused(r.Context(), RefusedShed)

@@ -177,10 +177,11 @@ func TestLogLineCodeAfterTheHandler(t *testing.T) {
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	path := "/test.v1.Broken/Get"
+	codecOpts, refuse := codecs()
 	broken := connect.NewUnaryHandler(path,
 		func(context.Context, *connect.Request[timestamppb.Timestamp]) (*connect.Response[timestamppb.Timestamp], error) {
 			return connect.NewResponse(&timestamppb.Timestamp{Seconds: 1 << 40}), nil
-		}, codecs(newDecodeMark()))
+		}, codecOpts, connect.WithInterceptors(refuse))
 	srv := httptest.NewServer(logCalls(broken, logger))
 	t.Cleanup(srv.Close)
 	c := connect.NewClient[timestamppb.Timestamp, timestamppb.Timestamp](srv.Client(), srv.URL+path, connect.WithProtoJSON())

@@ -13,14 +13,17 @@ import (
 
 // codecs replaces connect-go's protobuf codecs with the API's: the same
 // encodings, stricter JSON and errors fit for a client (see jsonCodec and
-// decodeError). A request they cannot decode is marked with why (mark),
-// for mark's interceptor to refuse: it must be installed with them.
-func codecs(mark *decodeMark) connect.HandlerOption {
+// decodeError). A request they cannot decode is marked with why (see
+// decodeMark), and refuse, which must be among the handler's interceptors
+// (ahead of validation), answers it: the two come together, as neither
+// works alone.
+func codecs() (codecs connect.HandlerOption, refuse connect.Interceptor) {
+	mark := newDecodeMark()
 	return connect.WithHandlerOptions(
 		connect.WithCodec(protoCodec{mark}),
 		connect.WithCodec(jsonCodec{name: "json", mark: mark}),
 		connect.WithCodec(jsonCodec{name: "json; charset=utf-8", mark: mark}),
-	)
+	), mark
 }
 
 // protoCodec is binary protobuf.

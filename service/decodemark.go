@@ -64,6 +64,7 @@ func (d *decodeMark) refusal(msg any) error {
 	return ConnectError(tasks.Errorf(tasks.KindInvalid, "the request cannot be decoded: %s", v[len(d.key):]))
 }
 
+// WrapUnary refuses a marked request before next sees it.
 func (d *decodeMark) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		if err := d.refusal(req.Any()); err != nil {
@@ -73,10 +74,14 @@ func (d *decodeMark) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	}
 }
 
+// WrapStreamingClient changes nothing: the mark is the server's.
 func (d *decodeMark) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return next
 }
 
+// WrapStreamingHandler refuses a marked request when the stream's handler
+// receives it: connect-go reads a server stream's request inside the
+// interceptors.
 func (d *decodeMark) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
 		return next(ctx, markedConn{conn, d})

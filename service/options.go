@@ -57,15 +57,15 @@ func handlerOptions(cfg Config) connect.HandlerOption {
 	if len(ics) > 0 {
 		ics = append(ics, traceNote{})
 	}
-	mark := newDecodeMark()
+	codecOpts, refuseUndecodable := codecs()
 	return connect.WithHandlerOptions(
 		connect.WithInterceptors(append(ics,
-			mark,
+			refuseUndecodable,
 			NewErrorInterceptor(cfg.Logger),
 			NewDeadlineInterceptor(cfg.CallTimeout),
 			validate.NewInterceptor(validate.WithValidator(cfg.Validator)),
 		)...),
-		codecs(mark),
+		codecOpts,
 		connect.WithReadMaxBytes(int(cfg.MaxRequestBytes)),
 		fastGzip(),
 		connect.WithCompressMinBytes(1024),

@@ -63,12 +63,10 @@ func runOutage(ctx context.Context, args []string) error {
 		done <- r.each(p, func(w *faults.Writer, cl faults.Client) error {
 			cl = &callRecorder{Client: cl, log: log}
 			for runCtx.Err() == nil {
-				if err := w.Run(runCtx, cl); err != nil {
-					var v *faults.Violation
-					if errors.As(err, &v) {
-						return err
-					}
-					time.Sleep(20 * time.Millisecond)
+				if err := w.Run(runCtx, cl); faults.IsViolation(err) {
+					return err
+				} else if err != nil {
+					sleep(runCtx, 20*time.Millisecond)
 				}
 			}
 			return nil
@@ -76,7 +74,7 @@ func runOutage(ctx context.Context, args []string) error {
 	}()
 	type span struct{ stopped, ready time.Time }
 	spans := make([]span, len(events))
-	time.Sleep(*gap)
+	sleep(ctx, *gap)
 	for i, ev := range events {
 		spans[i].stopped = time.Now()
 		if err := cluster.Restart(ev.how, ev.down); err != nil {
@@ -85,7 +83,12 @@ func runOutage(ctx context.Context, args []string) error {
 			return fmt.Errorf("%s: %w", ev.name, err)
 		}
 		spans[i].ready = time.Now()
-		time.Sleep(*gap)
+		sleep(ctx, *gap)
+	}
+	if err := ctx.Err(); err != nil {
+		stop()
+		<-done
+		return err
 	}
 	ended := time.Now()
 	stop()
@@ -115,7 +118,10 @@ func runOutage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return verdict(res)
+	// PostgreSQL down is Unavailable; the tool cancels the calls in
+	// flight when it stops. Creates are rarely made and left unanswered
+	// here (the server itself stays up), so none need have been.
+	return verdict(res, false, connect.CodeUnavailable, connect.CodeCanceled)
 }
 
 // callLog is when the writers' calls ended, and how.
@@ -190,4 +196,14 @@ func (r *callRecorder) DeleteTask(ctx context.Context, req *tasksv1.DeleteTaskRe
 	resp, err := r.Client.DeleteTask(ctx, req)
 	r.log.note(err)
 	return resp, err
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -44,8 +44,16 @@ func TestKillUnderWriters(t *testing.T) {
 				cl := tasksv1connect.NewTaskServiceClient(h2cClient(), p.mustWaitListening(t))
 				return p, func(int) faults.Client { return cl }
 			}
+			replayed := func() (n int) {
+				for _, w := range writers {
+					n += w.Stats.Replayed
+				}
+				return n
+			}
+			// At least 3 kills, and more (up to 20) until a create cut by
+			// one had been made: sent again, it tests request_id.
 			var violations []string
-			for range 3 {
+			for kills := 0; kills < 3 || (replayed() == 0 && kills < 20); kills++ {
 				p, client := start()
 				ctx, stop := context.WithCancel(context.Background())
 				done := make(chan []string)
@@ -68,8 +76,9 @@ func TestKillUnderWriters(t *testing.T) {
 				t.Error(v)
 			}
 			// The kills must have cut calls, or the test proved nothing.
-			if res.Stats.Acked == 0 || res.Stats.InDoubt == 0 || res.Expected == 0 {
-				t.Errorf("writes acknowledged %d, in doubt %d, tasks expected %d: want each above 0", res.Stats.Acked, res.Stats.InDoubt, res.Expected)
+			if res.Stats.Acked == 0 || res.Stats.InDoubt == 0 || res.Stats.Replayed == 0 || res.Expected == 0 {
+				t.Errorf("writes acknowledged %d, in doubt %d, creates in doubt made %d, tasks expected %d: want each above 0",
+					res.Stats.Acked, res.Stats.InDoubt, res.Stats.Replayed, res.Expected)
 			}
 		})
 	}

@@ -52,9 +52,11 @@ func Check(ctx context.Context, cl Client, writers []*Writer) (Result, error) {
 	return r, nil
 }
 
-// all returns every task of the writer's user.
+// all returns every task of the writer's user: the pages of a full sync,
+// applied in order (a later page may change or delete a task of an
+// earlier one).
 func (w *Writer) all(ctx context.Context, cl Client) ([]*tasksv1.Task, error) {
-	var tasks []*tasksv1.Task
+	byID := map[string]*tasksv1.Task{}
 	cursor := ""
 	for {
 		callCtx, cancel := w.call(ctx)
@@ -65,12 +67,19 @@ func (w *Writer) all(ctx context.Context, cl Client) ([]*tasksv1.Task, error) {
 		}
 		for _, c := range resp.GetChanges() {
 			if t := c.GetTask(); t != nil {
-				tasks = append(tasks, t)
+				byID[t.GetId()] = t
+			} else {
+				delete(byID, c.GetDeletedTaskId())
 			}
 		}
 		if !resp.GetHasMore() {
-			return tasks, nil
+			break
 		}
 		cursor = resp.GetNextCursor()
 	}
+	tasks := make([]*tasksv1.Task, 0, len(byID))
+	for _, t := range byID {
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
 }

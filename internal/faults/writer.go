@@ -45,13 +45,18 @@ type Writer struct {
 // ones.
 type Stats struct {
 	Acked, InDoubt int
-	Codes          map[connect.Code]int
+	// Replayed counts creates in doubt that had been made: sent again,
+	// they were answered with a task created before the last sending. The
+	// request_id promise is tested only when it is above zero.
+	Replayed int
+	Codes    map[connect.Code]int
 }
 
 // Add adds o's counts to s.
 func (s *Stats) Add(o Stats) {
 	s.Acked += o.Acked
 	s.InDoubt += o.InDoubt
+	s.Replayed += o.Replayed
 	for c, n := range o.Codes {
 		if s.Codes == nil {
 			s.Codes = map[connect.Code]int{}
@@ -73,7 +78,7 @@ func NewWriter(user, token, name string, seed uint64) *Writer {
 func (w *Writer) Run(ctx context.Context, cl Client) error {
 	for ctx.Err() == nil {
 		if err := w.step(ctx, cl); err != nil {
-			if ctx.Err() != nil && !isViolation(err) {
+			if ctx.Err() != nil && !IsViolation(err) {
 				return nil
 			}
 			return err
@@ -87,7 +92,7 @@ func (w *Writer) Run(ctx context.Context, cl Client) error {
 func (w *Writer) Settle(ctx context.Context, cl Client) error {
 	for w.pending != nil {
 		if err := w.create(ctx, cl); err != nil {
-			if isViolation(err) {
+			if IsViolation(err) {
 				return err
 			}
 			select {
@@ -125,6 +130,7 @@ func (w *Writer) create(ctx context.Context, cl Client) error {
 	req := w.pending
 	ctx, cancel := w.call(ctx)
 	defer cancel()
+	sent := time.Now()
 	resp, err := cl.CreateTask(ctx, req)
 	if err != nil {
 		if connect.CodeOf(err) == connect.CodeNotFound {
@@ -134,6 +140,9 @@ func (w *Writer) create(ctx context.Context, cl Client) error {
 	}
 	w.Stats.Acked++
 	t := resp.GetTask()
+	if t.GetCreateTime().AsTime().Before(sent) {
+		w.Stats.Replayed++
+	}
 	if t.GetTitle() != req.GetTitle() {
 		return w.violation("create %s answered title %q, sent %q", req.GetRequestId(), t.GetTitle(), req.GetTitle())
 	}
@@ -220,7 +229,9 @@ func (w *Writer) violation(format string, args ...any) error {
 	return &Violation{w.name + ": " + fmt.Sprintf(format, args...)}
 }
 
-func isViolation(err error) bool {
+// IsViolation reports whether err is a Violation: a broken promise, not
+// a call in doubt.
+func IsViolation(err error) bool {
 	var v *Violation
 	return errors.As(err, &v)
 }

@@ -8,6 +8,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 )
@@ -45,7 +46,7 @@ func (f *flaky) CreateTask(_ context.Context, r *tasksv1.CreateTaskRequest) (*ta
 	if !ok || f.twice {
 		id = uuid.NewString()
 		f.requests[r.GetRequestId()] = id
-		f.tasks[id] = &tasksv1.Task{Id: id, Title: r.GetTitle()}
+		f.tasks[id] = &tasksv1.Task{Id: id, Title: r.GetTitle(), CreateTime: timestamppb.Now()}
 	}
 	if !answer {
 		return nil, errLost
@@ -98,7 +99,7 @@ func run(t *testing.T, f *flaky) Result {
 	writers := []*Writer{NewWriter("u", "token", "w1", 1), NewWriter("u", "token", "w2", 2)}
 	for range 1000 {
 		for _, w := range writers {
-			if err := w.step(ctx, f); isViolation(err) {
+			if err := w.step(ctx, f); IsViolation(err) {
 				return Result{Violations: []string{err.Error()}}
 			} else if err != nil && !errors.Is(err, errLost) {
 				t.Fatal(err)
@@ -127,7 +128,7 @@ func TestWritersThroughLostAnswers(t *testing.T) {
 	if len(r.Violations) != 0 {
 		t.Fatalf("violations: %q", r.Violations)
 	}
-	if r.Stats.InDoubt < 500 || r.Stats.Acked < 500 || r.Expected == 0 || r.Tasks < r.Expected {
+	if r.Stats.InDoubt < 500 || r.Stats.Acked < 500 || r.Stats.Replayed == 0 || r.Expected == 0 || r.Tasks < r.Expected {
 		t.Fatalf("the run proved little: %+v", r)
 	}
 }
