@@ -33,8 +33,9 @@ type Authenticator interface {
 // browsers never send credentials on them. The list is copied. Refusals
 // are logged at debug level, with their cause but never the token: a
 // stream of them is normal on the internet, and the client already got
-// its answer.
-func Authenticate(a Authenticator, public []string, logger *slog.Logger) func(http.Handler) http.Handler {
+// its answer. They are counted (t.Refused), since they never reach the
+// handler's own count of calls by code.
+func Authenticate(a Authenticator, public []string, logger *slog.Logger, t *Telemetry) func(http.Handler) http.Handler {
 	allow := newPathList(public)
 	errw := connect.NewErrorWriter()
 	return func(next http.Handler) http.Handler {
@@ -47,6 +48,11 @@ func Authenticate(a Authenticator, public []string, logger *slog.Logger) func(ht
 			if err != nil {
 				cerr := ConnectError(err)
 				logger.DebugContext(r.Context(), "auth: request refused", "path", r.URL.Path, "code", cerr.Code().String(), "err", err)
+				why := RefusedUnauthenticated
+				if cerr.Code() != connect.CodeUnauthenticated {
+					why = RefusedAuthUnavailable
+				}
+				t.Refused(r.Context(), why)
 				refuse(errw, w, r, cerr)
 				return
 			}

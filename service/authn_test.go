@@ -79,7 +79,7 @@ func mustAuthServer(tb testing.TB, a Authenticator, public []string) *authServer
 			next.ServeHTTP(w, r)
 		})
 	}
-	s.Server = httptest.NewUnstartedServer(spy(Authenticate(a, public, slog.New(slog.DiscardHandler))(mux)))
+	s.Server = httptest.NewUnstartedServer(spy(Authenticate(a, public, slog.New(slog.DiscardHandler), nil)(mux)))
 	s.EnableHTTP2 = true
 	s.StartTLS()
 	tb.Cleanup(s.Close)

@@ -29,7 +29,7 @@ func ExampleAuthenticate() {
 	})
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})
 	public := []string{"/grpc.health.v1.Health/", "/healthz"}
-	handler := service.Authenticate(v, public, slog.New(slog.DiscardHandler))(mux)
+	handler := service.Authenticate(v, public, slog.New(slog.DiscardHandler), nil)(mux)
 
 	for _, path := range []string{"/healthz", "/tasks.v1.TaskService/GetTask"} {
 		rec := httptest.NewRecorder()

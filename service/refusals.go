@@ -18,11 +18,19 @@ const (
 	// RefusedRateLimited: the caller is over its own share or rate of
 	// calls; answered ResourceExhausted (TOO_MANY_REQUESTS).
 	RefusedRateLimited Refusal = "rate_limited"
+	// RefusedUnauthenticated: no token, or one that is not valid
+	// (Authenticate); answered Unauthenticated.
+	RefusedUnauthenticated Refusal = "unauthenticated"
+	// RefusedAuthUnavailable: the token could not be checked (the
+	// issuer's keys cannot be had); answered Unavailable.
+	RefusedAuthUnavailable Refusal = "auth_unavailable"
 )
 
 // refusals are all the Refusals, whose series exist from the start (at 0)
 // so that rates and alerts over them work before the first refusal.
-func refusals() []Refusal { return []Refusal{RefusedShed, RefusedRateLimited} }
+func refusals() []Refusal {
+	return []Refusal{RefusedShed, RefusedRateLimited, RefusedUnauthenticated, RefusedAuthUnavailable}
+}
 
 // Refused counts a call answered without being served. Middleware that
 // refuses calls before Connect sees them calls it, since those calls never

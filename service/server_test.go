@@ -118,7 +118,7 @@ func mustServe(tb testing.TB, store tasks.TaskStore, opts serveOptions) *apiServ
 		if a == nil {
 			a = mustHMACVerifier(tb)
 		}
-		h = Authenticate(a, nil, logger)(h)
+		h = Authenticate(a, nil, logger, tel)(h)
 	}
 	if opts.outer != nil {
 		h = opts.outer(h)

@@ -63,6 +63,14 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}
 
+	// Refused before the handler: no token, and a token that is not one.
+	for _, bad := range []string{"", "not-a-token"} {
+		_, err := connectDialer()(t, s, bad).GetTask(context.Background(), &tasksv1.GetTaskRequest{Id: task.GetId()})
+		if got := inspect(t, err); got.code != connect.CodeUnauthenticated {
+			t.Fatalf("token %q: %v, want Unauthenticated", bad, got.code)
+		}
+	}
+
 	mustWaitFor(t, "readiness", func() bool { return metrics().Value("tasks_ready") == 1 })
 	m := metrics()
 	n := float64(len(protocols))
@@ -76,6 +84,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		{"CreateTask OK", calls(m, "CreateTask", "OK"), 1},
 		{"calls in flight", m.Value("tasks_calls_in_flight"), 0},
 		{"calls shed", m.Value("tasks_calls_refused_total", "reason", "shed"), 0},
+		// The two, and the GET of /metrics on the API's port above.
+		{"calls refused unauthenticated", m.Value("tasks_calls_refused_total", "reason", "unauthenticated"), 3},
+		{"calls refused for want of the issuer's keys", m.Value("tasks_calls_refused_total", "reason", "auth_unavailable"), 0},
 		// One token for all 1 + 2n calls: verified once, found after.
 		{"token cache misses", m.Value("tasks_auth_token_cache_lookups_total", "result", "miss"), 1},
 		{"token cache hits", m.Value("tasks_auth_token_cache_lookups_total", "result", "hit"), 2 * n},

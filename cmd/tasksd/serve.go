@@ -73,7 +73,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	handler := routes{
 		store:           store,
 		validator:       validator,
-		authenticate:    service.Authenticate(verifier, publicPaths(), logger),
+		authenticate:    service.Authenticate(verifier, publicPaths(), logger, calls),
 		health:          health,
 		logger:          logger,
 		watches:         watches,
