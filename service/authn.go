@@ -47,7 +47,7 @@ func Authenticate(a Authenticator, public []string, logger *slog.Logger, t *Tele
 			user, err := a.Authenticate(r)
 			if err != nil {
 				cerr := ConnectError(err)
-				logger.DebugContext(r.Context(), "auth: request refused", "path", r.URL.Path, "code", cerr.Code().String(), "err", err)
+				logger.DebugContext(r.Context(), "auth: request refused", "path", r.URL.Path, "code", cerr.Code().String(), "request_id", RequestIDFrom(r.Context()), "err", err)
 				why := RefusedUnauthenticated
 				if cerr.Code() != connect.CodeUnauthenticated {
 					why = RefusedAuthUnavailable

@@ -20,7 +20,7 @@ const RequestIDHeader = "X-Request-Id"
 
 type requestIDKey struct{}
 
-// RequestIDFrom returns the id logCalls gave this call.
+// RequestIDFrom returns the id RequestIDs (or logCalls) gave this call.
 func RequestIDFrom(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
@@ -40,8 +40,10 @@ func RequestIDFrom(ctx context.Context) string {
 func logCalls(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, id := withRequestID(r.Context(), r.Header)
-		w.Header().Set(RequestIDHeader, id)
+		ctx := r.Context()
+		if RequestIDFrom(ctx) == "" { // no RequestIDs in front
+			ctx = withRequestID(ctx, w, r.Header)
+		}
 		note := &callNote{}
 		ctx = context.WithValue(ctx, callNoteKey{}, note)
 		out := newOutcome(w, r)
@@ -59,7 +61,7 @@ func logCalls(next http.Handler, logger *slog.Logger) http.Handler {
 			slog.String("code", codeName(code)),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("user", user.ID),
-			slog.String("request_id", id),
+			slog.String("request_id", RequestIDFrom(ctx)),
 		}
 		if note.traceID != "" {
 			attrs = append(attrs, slog.String("trace_id", note.traceID))
@@ -112,14 +114,25 @@ func codeName(c connect.Code) string {
 	return c.String()
 }
 
+// RequestIDs gives every request its request id (see logCalls) and
+// answers it in RequestIDHeader, ahead of the middleware that may refuse
+// the request (authentication, limits), so that a refused call has an id
+// too: for the client to quote, and for the refusal's log line.
+func RequestIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), w, r.Header)))
+	})
+}
+
 // withRequestID gives the call the client's request id (at most 64
-// characters) or a new one.
-func withRequestID(ctx context.Context, h http.Header) (context.Context, string) {
+// characters) or a new one, and answers it.
+func withRequestID(ctx context.Context, w http.ResponseWriter, h http.Header) context.Context {
 	id := h.Get(RequestIDHeader)
 	if id == "" || len(id) > 64 {
 		id = newRequestID()
 	}
-	return context.WithValue(ctx, requestIDKey{}, id), id
+	w.Header().Set(RequestIDHeader, id)
+	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
 func newRequestID() string {

@@ -21,6 +21,7 @@ import (
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 	"github.com/example/tasks/gen/tasks/v1/tasksv1connect"
+	"github.com/example/tasks/service"
 )
 
 // TestPublicEndpoints: reflection, health and the HTTP probes need no token.
@@ -279,4 +280,32 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	clear(p[:n])
 	r.read.Add(n)
 	return int(n), nil
+}
+
+// TestRefusedCallRequestID: a call refused before it is served (here for
+// want of a token) still answers the client's request id, or one of its
+// own, for the client to quote.
+func TestRefusedCallRequestID(t *testing.T) {
+	t.Parallel()
+	s := mustStartServer(t, nil)
+	for _, sent := range []string{"refused-1", ""} {
+		req, err := http.NewRequest(http.MethodPost, s.baseURL+tasksv1connect.TaskServiceGetTaskProcedure, strings.NewReader(`{"id":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if sent != "" {
+			req.Header.Set(service.RequestIDHeader, sent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got := resp.Header.Get(service.RequestIDHeader)
+		if resp.StatusCode != http.StatusUnauthorized || got == "" || (sent != "" && got != sent) {
+			t.Errorf("sent id %q: %d with id %q, want 401 with the id", sent, resp.StatusCode, got)
+		}
+	}
 }

@@ -101,6 +101,7 @@ func (r routes) handler() http.Handler {
 		PerUser:     r.limits.MaxInFlightPerUser,
 	}, r.logger, r.telemetry)
 	h = r.authenticate(h)
+	h = service.RequestIDs(h)
 	if len(r.corsOrigins) > 0 {
 		h = r.cors().Handler(h)
 	}
