@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"connectrpc.com/connect"
@@ -15,6 +16,7 @@ import (
 
 // Client is the part of the generated TaskService client the writers use.
 type Client interface {
+	GetTask(context.Context, *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error)
 	CreateTask(context.Context, *tasksv1.CreateTaskRequest) (*tasksv1.CreateTaskResponse, error)
 	UpdateTask(context.Context, *tasksv1.UpdateTaskRequest) (*tasksv1.UpdateTaskResponse, error)
 	DeleteTask(context.Context, *tasksv1.DeleteTaskRequest) (*tasksv1.DeleteTaskResponse, error)
@@ -37,6 +39,9 @@ type Writer struct {
 	pending *tasksv1.CreateTaskRequest
 	ids     []string // the keys of ledger.live, to pick from
 	ledger  ledger
+	// etags are the live tasks' etags as last answered; none after an
+	// update in doubt.
+	etags map[string]string
 	// Stats counts the writer's calls.
 	Stats Stats
 }
@@ -68,7 +73,7 @@ func (s *Stats) Add(o Stats) {
 // NewWriter returns a writer for user, calling with token; name (unique
 // among the writers) prefixes its titles, and seed makes its choices.
 func NewWriter(user, token, name string, seed uint64) *Writer {
-	return &Writer{user: user, token: token, name: name, rng: rand.New(rand.NewPCG(seed, 0)), ledger: newLedger()}
+	return &Writer{user: user, token: token, name: name, rng: rand.New(rand.NewPCG(seed, 0)), ledger: newLedger(), etags: map[string]string{}}
 }
 
 // Run calls until ctx ends or a call goes unanswered (the server is gone:
@@ -151,23 +156,37 @@ func (w *Writer) create(ctx context.Context, cl Client) error {
 	}
 	w.pending = nil
 	w.ledger.live[t.GetId()] = []string{t.GetTitle()}
+	w.etags[t.GetId()] = t.GetEtag()
 	w.ids = append(w.ids, t.GetId())
 	return nil
 }
 
-// update gives a random task a new title. Unanswered, the title joins
-// those the task may have; answered, it is the only one.
+// update gives a random task a new title, on the condition of its etag,
+// so that an update in doubt can never apply after a later one (it would
+// find its etag stale). Unanswered, the title joins those the task may
+// have, and the task is read again before its next update; answered, it is
+// the only one.
 func (w *Writer) update(ctx context.Context, cl Client) error {
 	id := w.ids[w.rng.IntN(len(w.ids))]
+	if w.etags[id] == "" {
+		return w.reread(ctx, cl, id)
+	}
 	title := w.title('u')
 	ctx, cancel := w.call(ctx)
 	defer cancel()
-	resp, err := cl.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, Title: &title})
-	if err != nil {
-		if connect.CodeOf(err) == connect.CodeNotFound {
-			return w.violation("update of task %s, acknowledged as created, is NotFound", id)
-		}
+	resp, err := cl.UpdateTask(ctx, &tasksv1.UpdateTaskRequest{Id: id, Title: &title, Etag: w.etags[id]})
+	switch code := connect.CodeOf(err); {
+	case err == nil:
+	case code == connect.CodeNotFound:
+		return w.violation("update of task %s, acknowledged as created, is NotFound", id)
+	case code == connect.CodeAborted:
+		// Refused, changing nothing: an update in doubt had applied.
+		w.Stats.Acked++
+		w.etags[id] = ""
+		return nil
+	default:
 		w.ledger.live[id] = append(w.ledger.live[id], title)
+		w.etags[id] = ""
 		return w.inDoubt(err)
 	}
 	w.Stats.Acked++
@@ -175,6 +194,29 @@ func (w *Writer) update(ctx context.Context, cl Client) error {
 		return w.violation("update of task %s answered title %q, sent %q", id, got, title)
 	}
 	w.ledger.live[id] = []string{title}
+	w.etags[id] = resp.GetTask().GetEtag()
+	return nil
+}
+
+// reread reads a task whose etag an update in doubt left unknown: its
+// title must be one the ledger allows, and becomes the only one.
+func (w *Writer) reread(ctx context.Context, cl Client, id string) error {
+	ctx, cancel := w.call(ctx)
+	defer cancel()
+	resp, err := cl.GetTask(ctx, &tasksv1.GetTaskRequest{Id: id})
+	switch {
+	case connect.CodeOf(err) == connect.CodeNotFound:
+		return w.violation("task %s, acknowledged as created, is NotFound", id)
+	case err != nil:
+		return w.inDoubt(err)
+	}
+	w.Stats.Acked++
+	t := resp.GetTask()
+	if !slices.Contains(w.ledger.live[id], t.GetTitle()) {
+		return w.violation("task %s has title %q; acknowledged %q, then sent %q", id, t.GetTitle(), w.ledger.live[id][0], w.ledger.live[id][1:])
+	}
+	w.ledger.live[id] = []string{t.GetTitle()}
+	w.etags[id] = t.GetEtag()
 	return nil
 }
 
@@ -186,6 +228,7 @@ func (w *Writer) delete(ctx context.Context, cl Client) error {
 	w.ids[i] = w.ids[len(w.ids)-1]
 	w.ids = w.ids[:len(w.ids)-1]
 	delete(w.ledger.live, id)
+	delete(w.etags, id)
 	ctx, cancel := w.call(ctx)
 	defer cancel()
 	_, err := cl.DeleteTask(ctx, &tasksv1.DeleteTaskRequest{Id: id})

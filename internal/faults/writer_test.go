@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -22,6 +23,17 @@ type flaky struct {
 	tasks    map[string]*tasksv1.Task
 	requests map[string]string // request_id → task id
 	twice    bool
+	etags    int
+}
+
+func (f *flaky) etag() string { f.etags++; return fmt.Sprint(f.etags) }
+
+func (f *flaky) GetTask(_ context.Context, r *tasksv1.GetTaskRequest) (*tasksv1.GetTaskResponse, error) {
+	t, ok := f.tasks[r.GetId()]
+	if !ok {
+		return nil, connect.NewError(connect.CodeNotFound, nil)
+	}
+	return &tasksv1.GetTaskResponse{Task: t}, nil
 }
 
 var errLost = connect.NewError(connect.CodeUnavailable, errors.New("answer lost"))
@@ -46,7 +58,7 @@ func (f *flaky) CreateTask(_ context.Context, r *tasksv1.CreateTaskRequest) (*ta
 	if !ok || f.twice {
 		id = uuid.NewString()
 		f.requests[r.GetRequestId()] = id
-		f.tasks[id] = &tasksv1.Task{Id: id, Title: r.GetTitle(), CreateTime: timestamppb.Now()}
+		f.tasks[id] = &tasksv1.Task{Id: id, Title: r.GetTitle(), CreateTime: timestamppb.Now(), Etag: f.etag()}
 	}
 	if !answer {
 		return nil, errLost
@@ -59,9 +71,12 @@ func (f *flaky) UpdateTask(_ context.Context, r *tasksv1.UpdateTaskRequest) (*ta
 	if !ok {
 		return nil, connect.NewError(connect.CodeNotFound, nil)
 	}
+	if r.GetEtag() != "" && r.GetEtag() != t.GetEtag() {
+		return nil, connect.NewError(connect.CodeAborted, nil)
+	}
 	apply, answer := f.fate()
 	if apply {
-		t.Title = r.GetTitle()
+		t.Title, t.Etag = r.GetTitle(), f.etag()
 	}
 	if !answer {
 		return nil, errLost
