@@ -61,8 +61,9 @@ func Authenticate(a Authenticator, public []string, logger *slog.Logger, t *Tele
 	}
 }
 
-// refuse writes cerr in the request's protocol.
+// refuse writes cerr in the request's protocol, leaving the body unread.
 func refuse(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, cerr *connect.Error) {
+	leaveBodyUnread(w, r)
 	if cerr.Code() == connect.CodeUnauthenticated {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}

@@ -153,12 +153,7 @@ func slowBody(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request,
 // protocol (408 for a deadline, 503 or 429 otherwise, outside the RPC
 // protocols).
 func refuseUnread(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, cerr *connect.Error) {
-	if r.ProtoMajor == 1 {
-		// What is left of the body will never be read: the connection
-		// cannot carry another request. (On HTTP/2 this header would close
-		// the whole connection; the stream alone is reset there.)
-		w.Header().Set("Connection", "close")
-	}
+	leaveBodyUnread(w, r)
 	if errw.IsSupported(r) {
 		_ = errw.Write(w, r, cerr)
 		return
@@ -171,6 +166,22 @@ func refuseUnread(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Requ
 		status = http.StatusTooManyRequests
 	}
 	http.Error(w, cerr.Message(), status)
+}
+
+// leaveBodyUnread makes sure the rest of a request's body is never waited
+// for. On HTTP/1.1 the connection cannot carry another request, so it is
+// closed after the answer; and net/http, once the handler has returned,
+// would read (and discard) up to 256 KiB of what is left, with no deadline
+// at all: a client trickling its body would hold the connection for as
+// long as it liked. The read deadline ends that read at once. (On HTTP/2
+// the stream alone is reset; the Connection header would close the whole
+// connection there.)
+func leaveBodyUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 // bodyBudget is the bytes of request bodies held at once

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -257,4 +258,46 @@ func TestBodyBudget(t *testing.T) {
 	cancel()
 	<-held
 	mustFailWith(t, until(connect.CodeInvalidArgument), connect.CodeInvalidArgument, ReasonValidation)
+}
+
+// TestRefusedSlowBodyClosed: a request refused before its body is read
+// (without a token; over its user's share of bodies being received) has
+// its HTTP/1.1 connection closed after the answer, however slowly the
+// rest of the body comes: net/http would otherwise wait for it with no
+// deadline, holding the connection.
+func TestRefusedSlowBodyClosed(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	srv := mustServe(t, newMemStore(), serveOptions{bodies: BodyLimits{PerUser: 1}, outer: arrivals(arrived)})
+	stall(t, dialStalling(t, srv, "alice", false), &tasksv1.CreateTaskRequest{Title: "holds alice's share"})
+	<-arrived
+	for _, tc := range []struct{ name, token, status string }{
+		{"no token", "", "401"},
+		{"over the user's share", bearerFor(t, "alice"), "429"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			head := "POST " + tasksv1connect.TaskServiceCreateTaskProcedure + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n"
+			if tc.token != "" {
+				head += "Authorization: Bearer " + tc.token + "\r\n"
+			}
+			if _, err := conn.Write([]byte(head + "\r\n{")); err != nil { // 1 byte of 100
+				t.Fatal(err)
+			}
+			// The answer, then the end of the connection; the bound is
+			// for a server that never closes it.
+			_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+			got, err := io.ReadAll(conn)
+			if err != nil {
+				t.Fatalf("the connection was not closed: %v (read %q)", err, got)
+			}
+			if !strings.HasPrefix(string(got), "HTTP/1.1 "+tc.status) {
+				t.Fatalf("answer %.80q, want %s", got, tc.status)
+			}
+		})
+	}
 }
