@@ -46,14 +46,17 @@ type Config struct {
 	// prepared statements (1.21+ can, with max_prepared_statements, as can
 	// Neon's pooler).
 	SimpleProtocol bool
-	// MigrationTimeout bounds a migration, including the wait for another
-	// replica's migration to finish. Default 1 minute.
+	// MigrationTimeout bounds a migration (each run of MigrateUp's
+	// transactions, or a migration that runs outside one), including the
+	// wait for another replica's migration to finish. Default 1 minute.
 	MigrationTimeout time.Duration
 
 	// ListenURL is the PostgreSQL database Listen hears other replicas'
 	// commits from (LISTEN), when URL goes through a transaction-mode
 	// pooler, where LISTEN does not work (PgBouncer, Neon's -pooler host):
-	// a direct connection to the same database. Default: URL.
+	// a direct connection to the same database. Default: URL. Migrations
+	// marked to run outside a transaction (see noTxDirective) run on it
+	// too, for the same reason: they need a session of their own.
 	ListenURL string
 	// PollInterval is how often Listen asks watchers to look for changes
 	// while it cannot hear of commits. Default 1 second.

@@ -34,9 +34,12 @@ type dialect interface {
 	// lockRow makes a read inside a write transaction lock the row it
 	// reads until the transaction ends.
 	lockRow(q *bun.SelectQuery) *bun.SelectQuery
-	// beginMigration is what opens a migration's transaction: it must
-	// also serialize migrations of replicas starting at once.
+	// beginMigration is what opens a migration's transaction, and
+	// lockMigration the query that then tries to take the lock that
+	// serializes migrations of replicas starting at once, answering
+	// whether it did ("" when beginMigration takes it).
 	beginMigration(timeout time.Duration) []string
+	lockMigration() string
 	// txID identifies the current transaction of db's one connection, so
 	// a migration can check its statements all ran in one.
 	txID(ctx context.Context, db bun.IDB) (int64, error)

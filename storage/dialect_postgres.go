@@ -60,19 +60,25 @@ func (postgresDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q.F
 // migrations of replicas starting at once (an arbitrary constant).
 const migrationLockKey int64 = 0x7461736b73_6d6967 // "tasksmig"
 
-// beginMigration takes a transaction-level advisory lock: a session-level
-// one would not do, since through PgBouncer in transaction mode the session
-// is not ours between transactions. Once it has the lock (another replica
-// may hold it for a while), a migration waits at most migrationLockTimeout
-// for any other lock: DDL waiting for a table's lock behind a long query
-// would queue every call to that table behind itself.
+// beginMigration bounds the migration's transaction: once it has the lock
+// (lockMigration), a migration waits at most migrationLockTimeout for any
+// other lock: DDL waiting for a table's lock behind a long query would
+// queue every call to that table behind itself.
 func (postgresDialect) beginMigration(timeout time.Duration) []string {
 	return []string{
 		"BEGIN",
 		fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds()),
-		fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		fmt.Sprintf("SET LOCAL lock_timeout = %d", migrationLockTimeout.Milliseconds()),
 	}
+}
+
+// lockMigration tries a transaction-level advisory lock: a session-level
+// one would not do, since through PgBouncer in transaction mode the session
+// is not ours between transactions (a migration run outside a transaction
+// takes it at the session level, on a session of its own: see
+// migrateAlonePostgres).
+func (postgresDialect) lockMigration() string {
+	return fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d)", migrationLockKey)
 }
 
 // migrationLockTimeout bounds a migration's wait for a table lock.

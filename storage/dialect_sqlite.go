@@ -47,6 +47,9 @@ func (sqliteDialect) lockRow(q *bun.SelectQuery) *bun.SelectQuery { return q }
 // beginMigration takes the write lock, which also serializes migrations.
 func (sqliteDialect) beginMigration(time.Duration) []string { return []string{"BEGIN IMMEDIATE"} }
 
+// lockMigration: beginMigration took the lock.
+func (sqliteDialect) lockMigration() string { return "" }
+
 // txID is 0: an embedded connection cannot be swapped under us.
 func (sqliteDialect) txID(context.Context, bun.IDB) (int64, error) { return 0, nil }
 

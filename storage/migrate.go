@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"text/tabwriter"
 	"time"
 
@@ -22,50 +21,63 @@ var migrationFiles embed.FS
 
 // The migrations of each database, from migrations/postgres and
 // migrations/sqlite. Each is a pair NNNN_name.up.sql and .down.sql, its
-// statements separated by --bun:split.
+// statements separated by --bun:split; on PostgreSQL, one whose first line
+// is noTxDirective runs outside a transaction (see migration_set.go).
 var (
 	pgMigrations     = mustDiscover("migrations/postgres")
 	sqliteMigrations = mustDiscover("migrations/sqlite")
 )
 
-func mustDiscover(dir string) *migrate.Migrations {
-	sub, err := fs.Sub(migrationFiles, dir)
-	if err != nil {
-		panic(err)
-	}
-	ms := migrate.NewMigrations()
-	if err := ms.Discover(sub); err != nil {
-		panic(err)
-	}
-	return ms
-}
-
-// MigrateUp applies the migrations the database lacks and returns their
-// names. It is safe to run from several replicas at once: one migrates,
-// the others wait and then find nothing to do. Each run is one
-// transaction that takes the advisory lock, applies the migrations and
-// records them, and sets the role's defaults in the database (see
-// dialect.setDefaults), so a failed migration leaves nothing behind and is
-// not marked applied.
+// MigrateUp applies the migrations the database lacks, in order, and
+// returns their names. It is safe to run from several replicas at once: one
+// migrates, the others wait and then find nothing to do.
+//
+// The ordinary migrations between two marked noTxDirective are applied in
+// one transaction that takes the advisory lock, applies them and records
+// them, so a failed migration leaves nothing of that run behind and is not
+// marked applied: all or nothing, per run. The last run also sets the
+// role's defaults in the database (see dialect.setDefaults). A migration
+// marked noTxDirective runs by itself in between, outside a transaction,
+// on a session of its own (see migrateAlone): a failure there leaves
+// whatever its statements did, and the migration pending. On an error,
+// MigrateUp returns the names of the runs that were applied before it.
 func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	var applied []string
 	var newDefaults bool
-	err := s.migrate(ctx, true, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
-		group, err := m.Migrate(ctx)
-		if err != nil {
-			return err
+	steps := s.migrations.steps(s.migrateAlone != nil)
+	for i, step := range steps {
+		if step.alone != nil {
+			names, err := s.migrateAlone(ctx, *step.alone, true)
+			applied = append(applied, names...)
+			if err != nil {
+				return applied, err
+			}
+			continue
 		}
-		applied = names(group)
-		// Under the migration's lock: replicas starting at once would
-		// race to add the same role setting.
-		newDefaults, err = s.dialect.setDefaults(ctx, db, s.cfg.StatementTimeout)
+		last, before := i == len(steps)-1, len(applied)
+		err := s.migrate(ctx, migrationsOf(step.ordinary...), true, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
+			if len(step.ordinary) > 0 {
+				group, err := m.Migrate(ctx)
+				if err != nil {
+					return err
+				}
+				applied = append(applied, names(group)...)
+			}
+			if !last {
+				return nil
+			}
+			// Under the migration's lock: replicas starting at once would
+			// race to add the same role setting.
+			var err error
+			newDefaults, err = s.dialect.setDefaults(ctx, db, s.cfg.StatementTimeout)
+			if err != nil {
+				return fmt.Errorf("setting the database role's timeouts: %w", err)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("setting the database role's timeouts: %w", err)
+			return applied[:before], err // the run was rolled back
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if newDefaults {
 		// The pools' idle connections started under the old defaults:
@@ -84,11 +96,24 @@ func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
-// MigrateDown rolls back the last group of migrations (those one MigrateUp
-// applied) and returns their names.
+// MigrateDown rolls back the last group of migrations (those one run of
+// MigrateUp applied in a transaction, or the one it ran alone) and returns
+// their names. A migration that ran alone is rolled back alone too: its
+// .down.sql outside a transaction, on a session of its own.
 func (s *Store) MigrateDown(ctx context.Context) ([]string, error) {
 	var rolledBack []string
-	err := s.migrate(ctx, true, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
+	var alone *migrate.Migration
+	err := s.migrate(ctx, s.migrations.Migrations, true, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
+		if s.migrateAlone != nil {
+			last, err := lastGroup(ctx, m)
+			if err != nil {
+				return err
+			}
+			if len(last.Migrations) == 1 && s.migrations.alone[last.Migrations[0].Name] {
+				alone = &last.Migrations[0]
+				return nil
+			}
+		}
 		group, err := m.Rollback(ctx)
 		if err != nil {
 			return err
@@ -96,10 +121,22 @@ func (s *Store) MigrateDown(ctx context.Context) ([]string, error) {
 		rolledBack = names(group)
 		return nil
 	})
+	if err == nil && alone != nil {
+		rolledBack, err = s.migrateAlone(ctx, *alone, false)
+	}
 	s.keyMu.Lock()
 	s.key = nil // the key's table may be gone
 	s.keyMu.Unlock()
 	return rolledBack, err
+}
+
+// lastGroup is the group of migrations m's Rollback would roll back.
+func lastGroup(ctx context.Context, m *migrate.Migrator) (*migrate.MigrationGroup, error) {
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ms.LastGroup(), nil
 }
 
 // Migration is one migration and whether it is applied.
@@ -115,7 +152,7 @@ type Migration struct {
 // changes nothing.
 func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 	var out []Migration
-	err := s.migrate(ctx, false, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
+	err := s.migrate(ctx, s.migrations.Migrations, false, func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error {
 		ms, err := m.MigrationsWithStatus(ctx)
 		if err != nil {
 			return err
@@ -161,8 +198,8 @@ func names(g *migrate.MigrationGroup) []string {
 	return out
 }
 
-// migrate runs fn with a Migrator inside one transaction, committed when
-// commit is true and fn succeeds, rolled back otherwise.
+// migrate runs fn with a Migrator of ms inside one transaction, committed
+// when commit is true and fn succeeds, rolled back otherwise.
 //
 // bun/migrate runs each statement on its *bun.DB, not in a transaction of
 // ours. So the Migrator gets a *bun.DB over a pool of exactly one
@@ -172,14 +209,10 @@ func names(g *migrate.MigrationGroup) []string {
 // happens in that transaction, and PostgreSQL's DDL is transactional. The
 // migration files are plain .up.sql (not .tx.up.sql) so that the Migrator
 // does not begin transactions of its own.
-func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error) (err error) {
+func (s *Store) migrate(ctx context.Context, ms *migrate.Migrations, commit bool, fn func(ctx context.Context, db bun.IDB, m *migrate.Migrator) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.MigrationTimeout)
 	defer cancel()
-	defer func() {
-		if err != nil {
-			err = tasks.WrapError(tasks.KindOf(translate(ctx, err)), err, "migration failed")
-		}
-	}()
+	defer func() { err = migrationFailed(ctx, err) }()
 	sqldb, err := s.migrationDB()
 	if err != nil {
 		return err
@@ -191,15 +224,12 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 	sqldb.SetConnMaxIdleTime(0)
 	db := bun.NewDB(sqldb, s.bunDialect)
 
-	for _, q := range s.dialect.beginMigration(s.cfg.MigrationTimeout) {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			rollback(sqldb)
-			return err
-		}
+	if err := s.beginLocked(ctx, db, sqldb); err != nil {
+		return err
 	}
 	txid, err := s.dialect.txID(ctx, db)
 	if err == nil {
-		m := migrate.NewMigrator(db, s.migrations, migrate.WithMarkAppliedOnSuccess(true))
+		m := migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true))
 		if err = m.Init(ctx); err == nil { // bun's own tables
 			err = fn(ctx, db, m)
 		}
@@ -218,6 +248,61 @@ func (s *Store) migrate(ctx context.Context, commit bool, fn func(ctx context.Co
 	}
 	_, err = db.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// beginLocked begins the migration's transaction once it holds the lock
+// against other replicas' migrations (see pollLock).
+func (s *Store) beginLocked(ctx context.Context, db *bun.DB, sqldb *sql.DB) error {
+	return pollLock(ctx, func() (bool, error) {
+		for _, q := range s.dialect.beginMigration(s.cfg.MigrationTimeout) {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				rollback(sqldb)
+				return false, err
+			}
+		}
+		lock := s.dialect.lockMigration()
+		if lock == "" {
+			return true, nil
+		}
+		var locked bool
+		err := db.QueryRowContext(ctx, lock).Scan(&locked)
+		if err != nil || !locked {
+			rollback(sqldb) // no transaction waits, holding a snapshot
+		}
+		return locked, err
+	})
+}
+
+// migrationLockPoll is how long a migration that found the migration lock
+// taken waits before it tries again.
+const migrationLockPoll = 100 * time.Millisecond
+
+// pollLock calls try until it takes the migration lock, every
+// migrationLockPoll while another replica holds it. A migration never
+// waits for the lock inside the database: a statement waiting there holds
+// a snapshot, which a CREATE INDEX CONCURRENTLY, run meanwhile by the
+// replica holding the lock (see noTxDirective), would wait for in turn, a
+// deadlock PostgreSQL ends by failing one of them.
+func pollLock(ctx context.Context, try func() (bool, error)) error {
+	for {
+		locked, err := try()
+		if err != nil || locked {
+			return err
+		}
+		sleep(ctx, migrationLockPoll)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// migrationFailed is a migration's error as the store reports it, nil when
+// err is.
+func migrationFailed(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	return tasks.WrapError(tasks.KindOf(translate(ctx, err)), err, "migration failed")
 }
 
 // rollback ends the migration's transaction, even when its context is

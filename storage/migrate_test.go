@@ -3,12 +3,11 @@ package storage
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
-
-	"github.com/uptrace/bun/migrate"
 
 	"github.com/example/tasks"
 )
@@ -26,17 +25,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			for i := range stores {
 				stores[i] = mustOpen(t, cfg)
 			}
-			applied := make([][]string, replicas)
-			var wg sync.WaitGroup
-			for i, s := range stores {
-				wg.Go(func() {
-					var err error
-					if applied[i], err = s.MigrateUp(testContext(t)); err != nil {
-						t.Errorf("replica %d: %v", i, err)
-					}
-				})
-			}
-			wg.Wait()
+			applied := migrateAtOnce(t, stores)
 			var appliers int
 			for _, names := range applied {
 				if len(names) > 0 {
@@ -71,6 +60,23 @@ func TestMigrateConcurrently(t *testing.T) {
 			mustList(t, stores[3], user, tasks.ListQuery{PageSize: 1, PageToken: page.NextPageToken})
 		})
 	}
+}
+
+// migrateAtOnce runs MigrateUp on all stores at once and returns what
+// each applied.
+func migrateAtOnce(t *testing.T, stores []*Store) [][]string {
+	applied := make([][]string, len(stores))
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() {
+			var err error
+			if applied[i], err = s.MigrateUp(testContext(t)); err != nil {
+				t.Errorf("replica %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	return applied
 }
 
 func TestMigrateDownAndUp(t *testing.T) {
@@ -131,14 +137,10 @@ func TestMigrationFailureLeavesNothing(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			s := mustOpen(t, b.config(t))
-			ms := migrate.NewMigrations()
-			if err := ms.Discover(fstest.MapFS{
+			s.migrations = mustMigrationSet(t, fstest.MapFS{
 				"1_good.up.sql": {Data: []byte("CREATE TABLE good (x integer)")},
 				"2_bad.up.sql":  {Data: []byte("CREATE TABLE bad (x integer);\n--bun:split\nSELECT * FROM no_such_table")},
-			}); err != nil {
-				t.Fatal(err)
-			}
-			s.migrations = ms
+			})
 			if _, err := s.MigrateUp(testContext(t)); err == nil {
 				t.Fatal("a failing migration succeeded")
 			}
@@ -160,4 +162,14 @@ func TestMigrationFailureLeavesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustMigrationSet reads the migrations in fsys.
+func mustMigrationSet(tb testing.TB, fsys fs.FS) migrationSet {
+	tb.Helper()
+	set, err := discoverMigrations(fsys)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return set
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/migrate"
 )
 
 func openPostgres(raw string, cfg Config) (*Store, error) {
@@ -64,6 +65,10 @@ func openPostgres(raw string, cfg Config) (*Store, error) {
 	}
 	if !cfg.SimpleProtocol {
 		s.stmts = newStmtCache()
+	}
+	alone := migrateAlonePostgres(listenTarget)
+	s.migrateAlone = func(ctx context.Context, mig migrate.Migration, up bool) ([]string, error) {
+		return alone(ctx, s, mig, up)
 	}
 	listen := listenPostgres(listenTarget)
 	s.notifications = func(ctx context.Context, l CommitListener) { listen(ctx, s, l) }

@@ -235,7 +235,7 @@ func TestMigrationCountsTasks(t *testing.T) {
 		s := mustOpen(t, b.config(t))
 		ctx := testContext(t)
 		all := s.migrations
-		s.migrations = migrate.NewMigrations()
+		s.migrations = migrationSet{Migrations: migrate.NewMigrations()}
 		for _, m := range all.Sorted() {
 			if m.Name < countMigration {
 				s.migrations.Add(m)

@@ -30,7 +30,12 @@ type Store struct {
 	stmts *stmtCache
 	// migrationDB opens a one-connection pool for a migration.
 	migrationDB func() (*sql.DB, error)
-	migrations  *migrate.Migrations
+	migrations  migrationSet
+	// migrateAlone, when not nil, applies (up) or rolls back one migration
+	// marked noTxDirective, outside a transaction, and returns its name
+	// when it did; nil where every migration runs in a transaction
+	// (SQLite).
+	migrateAlone func(ctx context.Context, mig migrate.Migration, up bool) ([]string, error)
 
 	keyMu sync.Mutex
 	key   []byte // the page token key, once loaded
