@@ -168,21 +168,26 @@ func refuseUnread(errw *connect.ErrorWriter, w http.ResponseWriter, r *http.Requ
 	http.Error(w, cerr.Message(), status)
 }
 
-// leaveBodyUnread makes sure the rest of a request's body is never waited
-// for. On HTTP/1.1 the connection cannot carry another request, so it is
-// closed after the answer; and net/http, once the handler has returned,
-// would read (and discard) up to 256 KiB of what is left, with no deadline
-// at all: a client trickling its body would hold the connection for as
-// long as it liked. The read deadline ends that read at once. (On HTTP/2
-// the stream alone is reset; the Connection header would close the whole
-// connection there.)
+// leaveBodyUnread makes sure the rest of a request's body is not waited
+// for long. On HTTP/1.1 the connection cannot carry another request, so it
+// is closed after the answer; and net/http, once the handler has returned,
+// reads (and discards) up to 256 KiB of what is left, so that a client
+// still sending reads the answer rather than a reset connection. It does
+// so with no deadline at all: a client trickling its body would hold the
+// connection for as long as it liked. unreadBodyGrace bounds that read.
+// (On HTTP/2 the stream alone is reset; the Connection header would close
+// the whole connection there.)
 func leaveBodyUnread(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor != 1 || r.Body == nil || r.Body == http.NoBody {
 		return
 	}
 	w.Header().Set("Connection", "close")
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadBodyGrace))
 }
+
+// unreadBodyGrace is how long net/http may go on reading a refused
+// request's body: ample for a client sending at any normal speed.
+const unreadBodyGrace = time.Second
 
 // bodyBudget is the bytes of request bodies held at once
 // (BodyLimits.MaxBuffered).

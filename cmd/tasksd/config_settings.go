@@ -26,7 +26,7 @@ func (c *config) settings(listenDefault string) []setting {
 		{"LISTEN_ADDR", "", "host:port to listen on; default :$PORT if PORT is set, else :8080 (dev: localhost:8080)", listenAddr(&c.ListenAddr, listenDefault)},
 		{"DATA_DIR", "data", "directory for the embedded SQLite database and the dev secret", required(&c.DataDir)},
 		{"DATABASE_URL", "", "postgres://… for PostgreSQL, or an SQLite path or file: URL; empty: SQLite in DATA_DIR", str(&c.DatabaseURL)},
-		{"DATABASE_LISTEN_URL", "", "PostgreSQL: a direct connection (not through a transaction-mode pooler) to hear other replicas' changes on; empty: DATABASE_URL", str(&c.DatabaseListenURL)},
+		{"DATABASE_LISTEN_URL", "", "PostgreSQL: a direct connection (not through a transaction-mode pooler) to hear other replicas' changes on, and for migrations that run outside a transaction; empty: DATABASE_URL", str(&c.DatabaseListenURL)},
 		{"DB_MAX_CONNS", "10", "PostgreSQL connection pool size", positiveInt(&c.DBMaxConns)},
 		{"DB_STATEMENT_TIMEOUT", "5s", "server-side limit on each SQL statement", duration(&c.StatementTimeout)},
 		{"DB_PREPARED_STATEMENTS", "true", "PostgreSQL: prepare the hot statements once per connection; false behind PgBouncer before 1.21 in transaction mode", boolean(&c.PreparedStatements)},
