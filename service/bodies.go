@@ -92,12 +92,6 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Te
 			refuseUnread(errw, w, r, tooMany)
 			return
 		}
-		reading := true
-		defer func() {
-			if reading {
-				readers.release(user.ID)
-			}
-		}()
 		body := &budgetReader{r: r.Body, budget: budget}
 		defer body.release()
 		rc := http.NewResponseController(w)
@@ -114,9 +108,11 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Te
 				buffers.Put(buf)
 			}
 		}()
-		_, err := buf.ReadFrom(body)
-		readers.release(user.ID)
-		reading = false
+		err := func() error {
+			defer readers.release(user.ID) // the user's share is for receiving only
+			_, err := buf.ReadFrom(body)
+			return err
+		}()
 		switch {
 		case err == nil:
 			// The deadline was for the body alone: lifted, it can end
