@@ -54,6 +54,15 @@ type BodyLimits struct {
 // before it is found too large once decompressed.
 const bodyMargin = 64 << 10
 
+// smallBody is the largest body ReadBodies copies out of its pooled
+// buffer, so that the buffer goes back at once rather than when the call
+// ends. A server stream keeps its request for as long as it is open (a
+// watch for up to half an hour): 10,000 idle watches held about 10 MiB of
+// buffers for bodies of a few dozen bytes, and a pooled buffer is as
+// large as the largest body it ever held, up to bodyMargin. Most unary
+// bodies are this small too; copying one costs a small allocation.
+const smallBody = 1 << 10
+
 // ReadBodies returns middleware that reads each request's body in full
 // before next runs, within limits.Timeout of the headers. A client that
 // trickles its body in then costs the server a goroutine for that long,
@@ -102,12 +111,14 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Te
 		if buf == nil {
 			buf = new(bytes.Buffer)
 		}
-		defer func() {
-			if buf.Cap() <= bodyMargin {
+		putBack := func() {
+			if buf != nil && buf.Cap() <= bodyMargin {
 				buf.Reset()
 				buffers.Put(buf)
 			}
-		}()
+			buf = nil
+		}
+		defer putBack()
 		err := func() error {
 			defer readers.release(user.ID) // the user's share is for receiving only
 			_, err := buf.ReadFrom(body)
@@ -124,7 +135,12 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Te
 				_ = errw.Write(w, r, ConnectError(tasks.Errorf(tasks.KindInvalid, "%s", err.Error())))
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
+			held := buf.Bytes()
+			if len(held) <= smallBody {
+				held = bytes.Clone(held)
+				putBack()
+			}
+			r.Body = io.NopCloser(bytes.NewReader(held))
 		case errors.Is(err, errOverBudget):
 			t.Refused(r.Context(), RefusedShed)
 			refuseUnread(errw, w, r, overloaded)

@@ -3,8 +3,10 @@ package service
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -299,5 +301,30 @@ func TestRefusedSlowBodyClosed(t *testing.T) {
 				t.Fatalf("answer %.80q, want %s", got, tc.status)
 			}
 		})
+	}
+}
+
+// TestSmallBodyOwnCopy: a small body is copied out of the pooled buffer it
+// was read into, so the buffer can go back to the pool while the call is
+// still running (a watch keeps its request for half an hour). The body a
+// call holds stays its own whatever later requests read into that buffer.
+func TestSmallBodyOwnCopy(t *testing.T) {
+	var kept []io.Reader
+	h := ReadBodies(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		kept = append(kept, r.Body) // read only after later requests
+	}), BodyLimits{MaxBytes: 1 << 20, Timeout: time.Second}, slog.New(slog.DiscardHandler), nil)
+
+	bodies := []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", smallBody)}
+	for _, b := range bodies {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(b)))
+	}
+	for i, r := range kept {
+		got, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != bodies[i] {
+			t.Errorf("body %d read after later requests: %.12q..., want %.12q...", i, got, bodies[i])
+		}
 	}
 }
