@@ -183,6 +183,35 @@ func arrivals(arrived chan<- struct{}) func(http.Handler) http.Handler {
 	}
 }
 
+// bodyIn tells in once the server has read n bytes of the body of a
+// request sent with X-Slow.
+func bodyIn(n int, in chan<- struct{}) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Slow") != "" {
+				r.Body = &countingBody{ReadCloser: r.Body, left: n, in: in}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+type countingBody struct {
+	io.ReadCloser
+	left int
+	in   chan<- struct{}
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.left > 0 {
+		if b.left -= n; b.left <= 0 {
+			b.in <- struct{}{}
+		}
+	}
+	return n, err
+}
+
 // stall starts a call of c whose body stalls, and returns what it ends
 // with and what cancels it (the test's cleanup cancels it too).
 func stall(t *testing.T, c tasksv1connect.TaskServiceClient, req *tasksv1.CreateTaskRequest) (<-chan error, context.CancelFunc) {
@@ -231,14 +260,17 @@ func TestSlowBodiesPerUser(t *testing.T) {
 // that gets past the budget is InvalidArgument.)
 func TestBodyBudget(t *testing.T) {
 	t.Parallel()
-	arrived := make(chan struct{}, 1)
-	srv := mustServe(t, newMemStore(), serveOptions{bodies: BodyLimits{MaxBuffered: 50 << 10}, outer: arrivals(arrived)})
+	const sent = 40 << 10
+	in := make(chan struct{}, 1)
+	srv := mustServe(t, newMemStore(), serveOptions{bodies: BodyLimits{MaxBuffered: 50 << 10}, outer: bodyIn(sent, in)})
 	large := func(n int) *tasksv1.CreateTaskRequest {
 		return &tasksv1.CreateTaskRequest{Title: "large", Tags: []string{strings.Repeat("t", n)}}
 	}
-	// 40 KiB in, the rest never: held until the call ends.
-	held, cancel := stall(t, dialStallingAfter(t, srv, "alice", false, 40<<10), large(60<<10))
-	<-arrived
+	// 40 KiB in, the rest never: held until the call ends. Bob starts once
+	// the server has read them all: a call of his still being read while
+	// they arrive would push them over the budget instead.
+	held, cancel := stall(t, dialStallingAfter(t, srv, "alice", false, sent), large(60<<10))
+	<-in
 	bob := dialConnect(t, srv, "bob")
 	// until answers bob's 16 KiB call until it fails with code: the held
 	// body's bytes reach the server in their own time, and leave it when
