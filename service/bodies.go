@@ -75,7 +75,9 @@ const smallBody = 1 << 10
 // Watch) is read like a unary call's; the stream that follows has no
 // deadline. A body larger than limits.MaxBytes (plus a margin) or one
 // that fails is handed to next as far as it was read, followed by the
-// same error, so next refuses it exactly as it would have. Cut-offs are
+// same error, so next refuses it exactly as it would have; unless the
+// request's context has ended (the client reset the stream): then it is
+// not answered at all. Cut-offs are
 // logged at debug level: on the internet they are routine.
 func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Telemetry) http.Handler {
 	streamed := newPathList(limits.Streamed)
@@ -148,6 +150,12 @@ func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Te
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			logger.DebugContext(r.Context(), "request body not received in time", "path", r.URL.Path, "proto", r.Proto, "remote", r.RemoteAddr, "read", buf.Len())
 			slowBody(errw, w, r, limits.Timeout)
+			return
+		case r.Context().Err() != nil:
+			// The client reset the stream (or went) before its body was
+			// in: nobody is waiting for an answer, and giving one would
+			// run the call's whole error path for each stream a
+			// rapid-reset client opens and drops.
 			return
 		default:
 			r.Body = replayBody{io.MultiReader(bytes.NewReader(buf.Bytes()), errReader{err}), r.Body}

@@ -360,3 +360,26 @@ func TestSmallBodyOwnCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestResetBodyNotAnswered: a request whose client is gone before its body
+// is in (a reset HTTP/2 stream: its context ends, its body fails) is not
+// handed on to be answered; one whose body fails while its client is still
+// there is, so that it is refused in its protocol.
+func TestResetBodyNotAnswered(t *testing.T) {
+	var served int
+	h := ReadBodies(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		served++
+	}), BodyLimits{MaxBytes: 1 << 20, Timeout: time.Second}, slog.New(slog.DiscardHandler), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	gone := httptest.NewRequestWithContext(ctx, http.MethodPost, "/x", io.MultiReader(strings.NewReader("part"), errReader{context.Canceled}))
+	h.ServeHTTP(httptest.NewRecorder(), gone)
+	if served != 0 {
+		t.Errorf("a reset request's failed body was handed on %d times, want none", served)
+	}
+	there := httptest.NewRequest(http.MethodPost, "/x", io.MultiReader(strings.NewReader("part"), errReader{io.ErrUnexpectedEOF}))
+	h.ServeHTTP(httptest.NewRecorder(), there)
+	if served != 1 {
+		t.Errorf("a failed body of a client still there was handed on %d times, want once", served)
+	}
+}
