@@ -77,8 +77,8 @@ const smallBody = 1 << 10
 // that fails is handed to next as far as it was read, followed by the
 // same error, so next refuses it exactly as it would have; unless the
 // request's context has ended (the client reset the stream): then it is
-// not answered at all. Cut-offs are
-// logged at debug level: on the internet they are routine.
+// not answered at all. Cut-offs are logged at debug level: on the
+// internet they are routine.
 func ReadBodies(next http.Handler, limits BodyLimits, logger *slog.Logger, t *Telemetry) http.Handler {
 	streamed := newPathList(limits.Streamed)
 	errw := connect.NewErrorWriter()
