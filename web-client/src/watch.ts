@@ -114,7 +114,7 @@ export async function* watchTasks(
       // gets as long as a silent watch would.
       const timeoutMs = idleTimeoutMs > 0 ? idleTimeoutMs : undefined;
       for (let more = true; more; ) {
-        const page = await client.listTaskChanges({ cursor, pageSize }, { signal: attempt.signal, timeoutMs });
+        const page = await orAbort(client.listTaskChanges({ cursor, pageSize }, { signal: attempt.signal, timeoutMs }), attempt.signal);
         unauthenticated = false;
         cursor = page.nextCursor;
         more = page.hasMore;
@@ -124,17 +124,32 @@ export async function* watchTasks(
       // changed since the last page, or none): the watch is open.
       let first = true;
       armIdle();
-      for await (const message of client.watchTasks({ cursor }, { signal: attempt.signal })) {
-        stopIdle(); // the caller may take its time with what is yielded
-        unauthenticated = false;
-        if (message.cursor !== "") cursor = message.cursor;
-        if (message.changes.length > 0) yield { type: "changes", changes: message.changes, cursor };
-        if (first) {
-          first = false;
-          failures = 0;
-          yield { type: "current", cursor };
+      const messages = client.watchTasks({ cursor }, { signal: attempt.signal })[Symbol.asyncIterator]();
+      let waiting = false; // for the stream's next message
+      try {
+        for (;;) {
+          waiting = true;
+          const next = await orAbort(messages.next(), attempt.signal);
+          waiting = false;
+          if (next.done) break;
+          const message = next.value;
+          stopIdle(); // the caller may take its time with what is yielded
+          unauthenticated = false;
+          if (message.cursor !== "") cursor = message.cursor;
+          if (message.changes.length > 0) yield { type: "changes", changes: message.changes, cursor };
+          if (first) {
+            first = false;
+            failures = 0;
+            yield { type: "current", cursor };
+          }
+          armIdle();
         }
-        armIdle();
+      } finally {
+        // Closed as a for-await loop would close it; not waited for while
+        // a read is still pending (it ends with the aborted connection).
+        const closing = messages.return?.();
+        if (!waiting) await closing;
+        else closing?.catch(() => {});
       }
       // The server never ends a watch without an error; a proxy might.
       error = new ConnectError("the watch ended", Code.Unavailable);
@@ -168,6 +183,30 @@ export async function* watchTasks(
     yield { type: "disconnected", error, attempt: ++failures, retryInMs };
     await sleep(retryInMs, signal);
   }
+}
+
+/**
+ * p, or a rejection with the signal's reason as soon as it aborts. The
+ * transport is given the signal too, and ends the call; but a fetch that
+ * misses an abort (undici has had such bugs: nodejs/undici#1940, #4089)
+ * must not keep a watch from ending when its caller stops it.
+ */
+function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /**

@@ -249,6 +249,30 @@ describe("watchTasks", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("ends when aborted even if the transport never settles the call it was given the signal for", async () => {
+    const never = new Promise<never>(() => {});
+    const deaf = (watching: boolean): TaskSyncClient => ({
+      listTaskChanges: async () => (watching ? page([], "c0") : never),
+      watchTasks: () =>
+        (async function* () {
+          yield message([], "c0");
+          await never; // as a fetch that misses the abort
+        })(),
+    });
+    for (const watching of [false, true]) {
+      const controller = new AbortController();
+      const events: TaskWatchEvent[] = [];
+      const done = (async () => {
+        for await (const event of watchTasks(deaf(watching), { cursor: "c0", signal: controller.signal })) events.push(event);
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.abort();
+      const ended = await Promise.race([done.then(() => true), new Promise((resolve) => setTimeout(resolve, 2_000, false))]);
+      expect(ended, watching ? "aborted while watching" : "aborted while catching up").toBe(true);
+      expect(types(events)).toEqual(watching ? ["current"] : []);
+    }
+  });
+
   it("closes the watch when the loop breaks", async () => {
     const { client, closed } = scriptedClient({ pages: { c0: page([], "c0") }, watches: [{ messages: [message([], "c0")] }] });
     for await (const event of watchTasks(client, { cursor: "c0" })) {
