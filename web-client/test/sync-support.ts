@@ -21,11 +21,15 @@ import {
 } from "../src/index.js";
 import { mintToken, protocolsAt, type TasksClient } from "./support.js";
 
-/** Polls check until it holds; fails with what after timeoutMs, or at once when failed() says why. */
+/**
+ * Polls check until it holds; fails with what after timeoutMs, or at once
+ * when failed() says why. The default is well inside vitest's 20 s, so
+ * that a wait that never ends says which it was.
+ */
 export async function until(
   what: string,
   check: () => boolean | Promise<boolean>,
-  { timeoutMs = 20_000, failed }: { timeoutMs?: number; failed?: () => unknown } = {},
+  { timeoutMs = 12_000, failed }: { timeoutMs?: number; failed?: () => unknown } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -36,6 +40,9 @@ export async function until(
     await delay(20);
   }
 }
+
+/** How long a watch may take to end once aborted, before a test says so. */
+const stopTimeoutMs = 5_000;
 
 /** watchTasks running in the background: what it yielded, and the local copy it keeps. */
 export class Watcher {
@@ -88,7 +95,10 @@ export class Watcher {
   /** Ends the watch; rethrows the error it ended with, if any. */
   async stop(): Promise<void> {
     this.controller.abort();
-    await this.done;
+    const ended = await Promise.race([this.done.then(() => true), delay(stopTimeoutMs, false)]);
+    if (!ended) {
+      throw new Error(`watchTasks did not end within ${stopTimeoutMs} ms of its abort; it had yielded ${this.events.map((e) => e.type).join(", ")}`);
+    }
     if (this.error) throw this.error;
   }
 }
