@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -45,8 +46,15 @@ func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	var applied []string
 	var newDefaults bool
 	steps := s.migrations.steps(s.migrateAlone != nil)
+	done, err := s.appliedAlone(ctx, steps)
+	if err != nil {
+		return nil, err
+	}
 	for i, step := range steps {
 		if step.alone != nil {
+			if done[step.alone.Name] {
+				continue
+			}
 			names, err := s.migrateAlone(ctx, *step.alone, true)
 			applied = append(applied, names...)
 			if err != nil {
@@ -94,6 +102,29 @@ func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 		return applied, err
 	}
 	return applied, nil
+}
+
+// appliedAlone returns which of the migrations that steps run alone are
+// applied already. MigrateUp skips those: every start of every replica
+// migrates, and a migration run alone needs a session of its own on the
+// listen URL (refused when that is a pooler) even to find that it has
+// nothing to do. migrateAlone checks again under its lock, in case
+// another replica applies one meanwhile.
+func (s *Store) appliedAlone(ctx context.Context, steps []migrationStep) (map[string]bool, error) {
+	if !slices.ContainsFunc(steps, func(step migrationStep) bool { return step.alone != nil }) {
+		return nil, nil
+	}
+	ms, err := s.Migrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[string]bool)
+	for _, m := range ms {
+		if m.Applied && s.migrations.alone[m.Name] {
+			done[m.Name] = true
+		}
+	}
+	return done, nil
 }
 
 // MigrateDown rolls back the last group of migrations (those one run of

@@ -139,7 +139,8 @@ func TestMigrationAloneConcurrently(t *testing.T) {
 // TestMigrationAloneThroughPooler: through PgBouncer in transaction mode, a
 // migration outside a transaction runs on the listen URL, straight to the
 // database. Without one, the pooler is refused before anything is locked
-// or run, and the migration stays pending.
+// or run, and the migration stays pending; once it is applied, the pooler
+// alone is enough for a start that has nothing to migrate.
 func TestMigrationAloneThroughPooler(t *testing.T) {
 	t.Parallel()
 	direct := pgtest.NewDatabase(t)
@@ -165,6 +166,11 @@ func TestMigrationAloneThroughPooler(t *testing.T) {
 	}
 	mustIndex(t, s, "items_name", true)
 	mustGroups(t, s, 1, map[string]int64{itemsTable: 1, itemsIndex: 2, itemsDone: 3})
+	// Applied, the migration alone needs no session: a start through the
+	// pooler alone now has nothing to do and is not refused.
+	if again, err := refused.MigrateUp(ctx); err != nil || len(again) != 0 {
+		t.Fatalf("up again through the pooler alone: %v, %v; want nothing", again, err)
+	}
 	for _, want := range []string{itemsDone, itemsIndex} {
 		if down, err := s.MigrateDown(ctx); err != nil || !slices.Equal(down, []string{want}) {
 			t.Fatalf("down: %v, %v; want %s", down, err, want)
