@@ -146,15 +146,8 @@ func sessionCheck(ctx context.Context, db *sql.DB) (direct bool, err error) {
 		return false, err
 	}
 	defer b.Close()
-	pid := func(q interface {
-		QueryRowContext(context.Context, string, ...any) *sql.Row
-	}) (int64, error) {
-		var n int64
-		err := q.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&n)
-		return n, err
-	}
 	for range 3 {
-		first, err := pid(b)
+		first, err := backendPID(ctx, b)
 		if err != nil {
 			return false, err
 		}
@@ -167,10 +160,10 @@ func sessionCheck(ctx context.Context, db *sql.DB) (direct bool, err error) {
 			c.Close()
 			return false, err
 		}
-		other, err := pid(tx)
+		other, err := backendPID(ctx, tx)
 		var again int64
 		if err == nil {
-			again, err = pid(b)
+			again, err = backendPID(ctx, b)
 		}
 		_ = tx.Rollback()
 		c.Close()

@@ -104,6 +104,16 @@ func (s *Store) MigrateUp(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
+// oneConnection keeps db to a single connection for as long as it is
+// open: a migration's statements must all run on one session, the one
+// holding its lock (and its transaction).
+func oneConnection(db *sql.DB) {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+}
+
 // appliedAlone returns which of the migrations that steps run alone are
 // applied already. MigrateUp skips those: every start of every replica
 // migrates, and a migration run alone needs a session of its own on the
@@ -249,10 +259,7 @@ func (s *Store) migrate(ctx context.Context, ms *migrate.Migrations, commit bool
 		return err
 	}
 	defer sqldb.Close()
-	sqldb.SetMaxOpenConns(1)
-	sqldb.SetMaxIdleConns(1)
-	sqldb.SetConnMaxLifetime(0)
-	sqldb.SetConnMaxIdleTime(0)
+	oneConnection(sqldb)
 	db := bun.NewDB(sqldb, s.bunDialect)
 
 	if err := s.beginLocked(ctx, db, sqldb); err != nil {

@@ -48,10 +48,7 @@ func migrateAlonePostgres(target pgTarget) func(ctx context.Context, s *Store, m
 			return nil, errors.New("the listen URL goes through a connection pooler; " +
 				"a migration outside a transaction needs a direct connection to PostgreSQL")
 		}
-		sqldb.SetMaxOpenConns(1)
-		sqldb.SetMaxIdleConns(1)
-		sqldb.SetConnMaxLifetime(0)
-		sqldb.SetConnMaxIdleTime(0)
+		oneConnection(sqldb)
 		db := bun.NewDB(sqldb, s.bunDialect)
 		if err := lockSession(ctx, db, s.cfg.MigrationTimeout); err != nil {
 			return nil, err
@@ -124,8 +121,12 @@ func unlockSession(db bun.IDB) {
 	_, _ = db.ExecContext(ctx, "SELECT pg_advisory_unlock(?)", migrationLockKey)
 }
 
-func backendPID(ctx context.Context, db bun.IDB) (int64, error) {
+// backendPID is the PostgreSQL backend serving q's connection: a session,
+// a transaction or a bun.IDB on one.
+func backendPID(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int64, error) {
 	var pid int64
-	err := db.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid)
+	err := q.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid)
 	return pid, err
 }
