@@ -33,10 +33,6 @@ const dirPrefix = "pgtest-"
 type local struct {
 	dir  string
 	proc *process
-	// how proc was started, to start it again (Restart)
-	cred    *syscall.Credential
-	logPath string
-	args    []string
 }
 
 // startLocal creates a cluster in a temporary directory and starts it on a
@@ -114,7 +110,7 @@ func startLocal(o Options) (*local, *url.URL, error) {
 			lastErr = err
 			continue
 		}
-		l.proc, l.cred, l.logPath, l.args = proc, cred, logPath, args
+		l.proc = proc
 		return l, u, nil
 	}
 	l.stop()
@@ -234,6 +230,11 @@ func startProcess(dir, logPath string, cred *syscall.Credential, name string, ar
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// again starts p's command anew, as it was started (p has ended).
+func (p *process) again() (*process, error) {
+	return startProcess(p.cmd.Dir, p.log, p.cmd.SysProcAttr.Credential, p.cmd.Path, p.cmd.Args[1:]...)
 }
 
 // waitReady waits until dsn answers a ping, or fails early when the

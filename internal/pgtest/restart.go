@@ -2,7 +2,6 @@ package pgtest
 
 import (
 	"errors"
-	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -33,11 +32,12 @@ func (c *Cluster) Restart(how Shutdown, down time.Duration) error {
 	if how == Immediate {
 		sig = syscall.SIGQUIT
 	}
-	l.proc.sig = sig
-	l.proc.stop()
+	old := l.proc
+	old.sig = sig
+	old.stop()
 	l.proc = nil
 	time.Sleep(down)
-	proc, err := startProcess(l.dir, l.logPath, l.cred, filepath.Join(binDir(), "postgres"), l.args...)
+	proc, err := old.again()
 	if err != nil {
 		return err
 	}
