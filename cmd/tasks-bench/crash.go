@@ -39,38 +39,46 @@ func runCrash(ctx context.Context, args []string) error {
 	began := time.Now()
 	var violations []string
 	var ready []time.Duration
-	for k := 0; ; k++ {
+	start := func(k int) (*server, *pool, error) {
 		t0 := time.Now()
 		srv, p, err := r.startServer(ctx, *databaseURL)
 		if err != nil {
-			return fmt.Errorf("start %d: %w", k+1, err)
+			return nil, nil, fmt.Errorf("start %d: %w", k+1, err)
 		}
 		ready = append(ready, time.Since(t0))
-		if k == *kills {
-			res, err := r.finish(ctx, p, violations)
-			p.close()
-			srv.stop()
-			if err != nil {
-				return err
-			}
-			slices.Sort(ready)
-			fmt.Printf("crash: %d kill -9s under %d writers (%d users) in %v; start to ready: median %v, max %v\n",
-				*kills, f.writers, f.users, time.Since(began).Round(100*time.Millisecond),
-				ready[len(ready)/2].Round(time.Millisecond), ready[len(ready)-1].Round(time.Millisecond))
-			// A kill cuts calls in flight (Unavailable, or Unknown when
-			// the connection closes mid-answer); the tool cancels those it
-			// does not.
-			return verdict(res, true, connect.CodeUnavailable, connect.CodeUnknown, connect.CodeCanceled)
+		return srv, p, nil
+	}
+	for k := range *kills {
+		srv, p, err := start(k)
+		if err != nil {
+			return err
 		}
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan []string)
 		go func() {
 			done <- r.each(p, func(w *faults.Writer, cl faults.Client) error { return w.Run(runCtx, cl) })
 		}()
-		time.Sleep(*minRun + rand.N(*maxRun-*minRun+1))
+		sleep(ctx, *minRun+rand.N(*maxRun-*minRun+1))
 		srv.kill()
 		stop() // writers whose call the kill did not cut stop too
 		violations = append(violations, <-done...)
 		p.close()
 	}
+	srv, p, err := start(*kills)
+	if err != nil {
+		return err
+	}
+	res, err := r.finish(ctx, p, violations)
+	p.close()
+	srv.stop()
+	if err != nil {
+		return err
+	}
+	slices.Sort(ready)
+	fmt.Printf("crash: %d kill -9s under %d writers (%d users) in %v; start to ready: median %v, max %v\n",
+		*kills, f.writers, f.users, time.Since(began).Round(100*time.Millisecond),
+		ready[len(ready)/2].Round(time.Millisecond), ready[len(ready)-1].Round(time.Millisecond))
+	// A kill cuts calls in flight (Unavailable, or Unknown when the
+	// connection closes mid-answer); the tool cancels those it does not.
+	return verdict(res, true, connect.CodeUnavailable, connect.CodeUnknown, connect.CodeCanceled)
 }

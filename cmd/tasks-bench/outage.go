@@ -75,24 +75,25 @@ func runOutage(ctx context.Context, args []string) error {
 	type span struct{ stopped, ready time.Time }
 	spans := make([]span, len(events))
 	sleep(ctx, *gap)
+	var failed error
 	for i, ev := range events {
 		spans[i].stopped = time.Now()
 		if err := cluster.Restart(ev.how, ev.down); err != nil {
-			stop()
-			<-done
-			return fmt.Errorf("%s: %w", ev.name, err)
+			failed = fmt.Errorf("%s: %w", ev.name, err)
+			break
 		}
 		spans[i].ready = time.Now()
 		sleep(ctx, *gap)
 	}
-	if err := ctx.Err(); err != nil {
-		stop()
-		<-done
-		return err
-	}
 	ended := time.Now()
 	stop()
 	violations := <-done
+	if failed == nil {
+		failed = ctx.Err()
+	}
+	if failed != nil {
+		return failed
+	}
 
 	fmt.Printf("outage: PostgreSQL restarted, crashed and stopped under %d writers (%d users); times from the moment PostgreSQL was told to stop\n", f.writers, f.users)
 	for i, ev := range events {
