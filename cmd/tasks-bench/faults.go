@@ -33,8 +33,7 @@ func (f *faultFlags) register(fs *flag.FlagSet) {
 
 // faultRun is one fault command's server side: its JWKS and its writers.
 type faultRun struct {
-	faultFlags
-	jwksURL string
+	server  serverConfig // every start's, but for the database
 	writers []*faults.Writer
 	close   func()
 }
@@ -51,7 +50,13 @@ func (f *faultFlags) start(prefix string) (*faultRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &faultRun{faultFlags: *f, jwksURL: jwksURL, close: func() { ln.Close() }}
+	r := &faultRun{
+		server: serverConfig{
+			bin: f.serverBin, jwksURL: jwksURL, dbMaxConns: 16,
+			logFile: f.serverLog, extraEnv: splitEnv(f.serverEnv),
+		},
+		close: func() { ln.Close() },
+	}
 	seed := f.seed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
@@ -65,10 +70,9 @@ func (f *faultFlags) start(prefix string) (*faultRun, error) {
 }
 
 func (r *faultRun) startServer(ctx context.Context, databaseURL string) (*server, *pool, error) {
-	srv, err := startServer(ctx, serverConfig{
-		bin: r.serverBin, databaseURL: databaseURL, jwksURL: r.jwksURL,
-		dbMaxConns: 16, logFile: r.serverLog, extraEnv: splitEnv(r.serverEnv),
-	})
+	cfg := r.server
+	cfg.databaseURL = databaseURL
+	srv, err := startServer(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,7 +86,12 @@ func (r *faultRun) startServer(ctx context.Context, databaseURL string) (*server
 
 // each runs f for every writer at once, each with a connection of p.
 func (r *faultRun) each(p *pool, f func(*faults.Writer, faults.Client) error) []string {
-	return faults.Each(r.writers, func(i int) faults.Client { return p.client(i) }, f)
+	return faults.Each(r.writers, clientsOf(p), f)
+}
+
+// clientsOf gives writer i connection i of p (modulo its size).
+func clientsOf(p *pool) func(i int) faults.Client {
+	return func(i int) faults.Client { return p.client(i) }
 }
 
 // finish settles the writers and checks the server's tasks against their
@@ -90,7 +99,7 @@ func (r *faultRun) each(p *pool, f func(*faults.Writer, faults.Client) error) []
 func (r *faultRun) finish(ctx context.Context, p *pool, violations []string) (faults.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := faults.Finish(ctx, r.writers, func(i int) faults.Client { return p.client(i) })
+	res, err := faults.Finish(ctx, r.writers, clientsOf(p))
 	res.Violations = append(violations, res.Violations...)
 	return res, err
 }
