@@ -53,15 +53,10 @@ func runCrash(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan []string)
-		go func() {
-			done <- r.each(p, func(w *faults.Writer, cl faults.Client) error { return w.Run(runCtx, cl) })
-		}()
-		sleep(ctx, *minRun+rand.N(*maxRun-*minRun+1))
-		srv.kill()
-		stop() // writers whose call the kill did not cut stop too
-		violations = append(violations, <-done...)
+		violations = append(violations, faults.RunDuring(r.writers, clientsOf(p), func() {
+			sleep(ctx, *minRun+rand.N(*maxRun-*minRun+1))
+			srv.kill()
+		})...)
 		p.close()
 	}
 	srv, p, err := start(*kills)

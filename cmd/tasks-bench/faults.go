@@ -84,11 +84,6 @@ func (r *faultRun) startServer(ctx context.Context, databaseURL string) (*server
 	return srv, p, nil
 }
 
-// each runs f for every writer at once, each with a connection of p.
-func (r *faultRun) each(p *pool, f func(*faults.Writer, faults.Client) error) []string {
-	return faults.Each(r.writers, clientsOf(p), f)
-}
-
 // clientsOf gives writer i connection i of p (modulo its size).
 func clientsOf(p *pool) func(i int) faults.Client {
 	return func(i int) faults.Client { return p.client(i) }

@@ -60,7 +60,7 @@ func runOutage(ctx context.Context, args []string) error {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan []string)
 	go func() {
-		done <- r.each(p, func(w *faults.Writer, cl faults.Client) error {
+		done <- faults.Each(r.writers, clientsOf(p), func(w *faults.Writer, cl faults.Client) error {
 			cl = &callRecorder{Client: cl, log: log}
 			for runCtx.Err() == nil {
 				if err := w.Run(runCtx, cl); faults.IsViolation(err) {

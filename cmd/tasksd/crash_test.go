@@ -55,15 +55,10 @@ func TestKillUnderWriters(t *testing.T) {
 			var violations []string
 			for kills := 0; kills < 3 || (replayed() == 0 && kills < 20); kills++ {
 				p, client := start()
-				ctx, stop := context.WithCancel(context.Background())
-				done := make(chan []string)
-				go func() {
-					done <- faults.Each(writers, client, func(w *faults.Writer, cl faults.Client) error { return w.Run(ctx, cl) })
-				}()
-				time.Sleep(300 * time.Millisecond)
-				p.kill()
-				stop()
-				violations = append(violations, <-done...)
+				violations = append(violations, faults.RunDuring(writers, client, func() {
+					time.Sleep(300 * time.Millisecond)
+					p.kill()
+				})...)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -27,6 +27,21 @@ func Each(writers []*Writer, client func(i int) Client, f func(*Writer, Client) 
 	return violations
 }
 
+// RunDuring runs the writers (Writer.Run, writer i with client(i)) while
+// fault runs, stops them once it returns, and returns the violations they
+// met: a fault (a kill, say) cuts their calls, and the ones it leaves
+// running are cancelled.
+func RunDuring(writers []*Writer, client func(i int) Client, fault func()) []string {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan []string)
+	go func() {
+		done <- Each(writers, client, func(w *Writer, cl Client) error { return w.Run(ctx, cl) })
+	}()
+	fault()
+	stop()
+	return <-done
+}
+
 // Finish settles the writers (each create still in doubt is sent until
 // answered, so a server must be up) and checks the server's tasks against
 // their ledgers. The result's violations include those the writers met
