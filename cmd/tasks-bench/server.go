@@ -95,8 +95,7 @@ func (s *server) stop() {
 	select {
 	case <-s.exited:
 	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+		s.kill()
 	}
 }
 
