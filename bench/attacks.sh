@@ -52,6 +52,6 @@ for spec in "${attacks[@]}"; do
 	fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
-	echo "the victim's success rate was below ${MIN_SUCCESS}% during: ${failed[*]}"
+	echo "the victim's success rate was below ${MIN_SUCCESS:-0}% during: ${failed[*]}"
 	exit 1
 fi
