@@ -115,6 +115,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	}
 	ln = limitConnections(ln, connectionLimit(cfg.MaxConnections, openFileLimit()), logger)
 	scheme := "http"
+	var h2c h2cHandoff
 	if cfg.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
@@ -123,6 +124,12 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		scheme = "https"
+	} else {
+		if err := h2c.install(srv); err != nil {
+			ln.Close()
+			return fmt.Errorf("setting up HTTP/2: %w", err)
+		}
+		ln = h2c.listener(ln)
 	}
 
 	if cfg.DebugAddr != "" {
@@ -142,7 +149,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 
 	served := make(chan error, 1)
 	go func() {
-		if srv.TLSConfig != nil {
+		if scheme == "https" {
 			served <- srv.ServeTLS(ln, "", "")
 		} else {
 			served <- srv.Serve(ln)
@@ -176,6 +183,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if werr := h2c.wait(shutdownCtx); err == nil {
+		err = werr
+	}
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
