@@ -14,7 +14,6 @@ import (
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
-	"golang.org/x/net/http2"
 
 	tasksv1 "github.com/example/tasks/gen/tasks/v1"
 	"github.com/example/tasks/internal/attack"
@@ -228,15 +227,7 @@ func TestRapidReset(t *testing.T) {
 func TestCancelsKeepConnection(t *testing.T) {
 	t.Parallel()
 	s := mustStartServer(t, nil)
-	conn, err := net.Dial("tcp", s.hostPort())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	_, cc := h2cConn(t, s)
 	token := s.mustToken(t, "alice")
 	call := func(ctx context.Context, body io.Reader) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.baseURL+"/tasks.v1.TaskService/ListTasks", body)

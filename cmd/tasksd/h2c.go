@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,17 +24,18 @@ const unencryptedHTTP2 = "unencrypted_http2"
 // HTTP/2 preface: a 4 KiB read buffer, a 4 KiB write buffer and the HTTP/1
 // connection itself, which net/http otherwise holds for as long as the
 // HTTP/2 connection is open (issue 14: with 2,000 busy connections, about
-// 25 MiB of RSS; BENCHMARKS.md). TLS connections are handed to HTTP/2 before any of that is
-// allocated and need none of this.
+// 25 MiB of RSS; BENCHMARKS.md). TLS connections are handed to HTTP/2
+// before any of that is allocated and need none of this.
 //
 // The HTTP/1 goroutine closes the connection on its way out; the
 // connection (handoffConn) ignores that close. And http.Server stops
 // counting the connection then: Shutdown still sends it GOAWAY (net/http's
 // HTTP/2 server registers for that) but does not wait for it, so wait
-// does.
+// does. The zero h2cHandoff, never installed, has nothing to wait for.
 type h2cHandoff struct {
-	mu    sync.Mutex
-	conns map[*handoffConn]struct{}
+	mu      sync.Mutex
+	conns   map[*handoffConn]struct{}
+	closing atomic.Bool
 }
 
 // install sets srv's HTTP/2 up and wraps its cleartext entry; only
@@ -49,11 +52,19 @@ func (h *h2cHandoff) install(srv *http.Server) error {
 		return nil // cleartext HTTP/2 is off
 	}
 	h.conns = make(map[*handoffConn]struct{})
+	// A connection that reaches HTTP/2 once Shutdown has sent GOAWAY to
+	// the others would never get one, and hold the shutdown until its
+	// timeout: it is closed instead (by the HTTP/1 goroutine, as it
+	// returns), and its client goes elsewhere.
+	srv.RegisterOnShutdown(func() { h.closing.Store(true) })
 	srv.TLSNextProto[unencryptedHTTP2] = func(hs *http.Server, tc *tls.Conn, handler http.Handler) {
 		c := handedOff(tc)
 		bc, ok := handler.(interface{ BaseContext() context.Context })
 		if c == nil || !ok {
 			serveH2(hs, tc, handler)
+			return
+		}
+		if h.closing.Load() {
 			return
 		}
 		// The base context is the HTTP/1 goroutine's, canceled as it
@@ -63,10 +74,27 @@ func (h *h2cHandoff) install(srv *http.Server) error {
 		h.add(c)
 		go func() {
 			defer h.remove(c)
+			defer recoverConn(hs, c)
 			serveH2(hs, tc, detached)
 		}()
 	}
 	return nil
+}
+
+// recoverConn does for a handed-off connection what the HTTP/1 goroutine
+// did for it: a panic in serving it (not in a handler: the HTTP/2 server
+// recovers those) is logged and closes the connection, not the process.
+func recoverConn(hs *http.Server, c net.Conn) {
+	err := recover()
+	if err == nil || err == http.ErrAbortHandler {
+		return
+	}
+	logf := log.Printf // as net/http does without an ErrorLog
+	if hs.ErrorLog != nil {
+		logf = hs.ErrorLog.Printf
+	}
+	logf("http: panic serving %v: %v\n%s", c.RemoteAddr(), err, debug.Stack())
+	_ = c.Close()
 }
 
 // listener returns ln with its connections able to be handed off.

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -112,14 +114,18 @@ func TestH2CLeavesHTTP1Behind(t *testing.T) {
 
 // TestShutdownWaitsForH2CCalls: a call in progress on a cleartext HTTP/2
 // connection when shutdown begins is finished before serve returns, as on
-// HTTP/1.1, though http.Server no longer counts the connection. Not
-// parallel: waitInFlight looks at every goroutine.
+// HTTP/1.1, though http.Server no longer counts the connection
+// (h2cHandoff.wait). It passed before the handoff too: it is there so that
+// the handoff keeps it.
 func TestShutdownWaitsForH2CCalls(t *testing.T) {
+	t.Parallel()
 	s := mustStartServer(t, nil)
 	_, cc := h2cConn(t, s)
 	mustCall(t, s, cc) // handed off by now
 	finish, call := startListTasks(t, s, cc)
-	waitInFlight(t, s)
+	// Answered only once the server has taken the call sent before it:
+	// a connection's frames are read in order.
+	mustCall(t, s, cc)
 
 	s.stop()
 	select {
@@ -140,31 +146,160 @@ func TestShutdownWaitsForH2CCalls(t *testing.T) {
 	s.done <- nil
 }
 
-// TestShutdownClosesLateH2C: a cleartext HTTP/2 connection still busy when
-// SHUTDOWN_TIMEOUT is up is closed, and serve says so. Not parallel:
-// waitInFlight looks at every goroutine.
-func TestShutdownClosesLateH2C(t *testing.T) {
-	s := mustStartServer(t, map[string]string{"SHUTDOWN_TIMEOUT": "300ms", "BODY_READ_TIMEOUT": "1m"})
-	_, cc := h2cConn(t, s)
-	mustCall(t, s, cc)
-	_, call := startListTasks(t, s, cc) // never finished
-	waitInFlight(t, s)
-
-	if err := s.shutdown(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("serve returned %v, want the shutdown timeout", err)
-	}
-	select {
-	case err := <-call:
-		if err == nil {
-			t.Fatal("the unfinished call succeeded")
-		}
-	case <-time.After(attackTimeout):
-		t.Fatal("the connection was left open after shutdown")
+// TestShutdownClosesLateCalls: a connection still busy when
+// SHUTDOWN_TIMEOUT is up is closed, whether cleartext HTTP/2 (which
+// http.Server no longer counts) or HTTP/1.1, and serve says so.
+func TestShutdownClosesLateCalls(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []string{"h2c", "http/1.1"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			s := mustStartServer(t, map[string]string{"SHUTDOWN_TIMEOUT": "300ms", "BODY_READ_TIMEOUT": "1m"})
+			var call <-chan error
+			if proto == "h2c" {
+				_, cc := h2cConn(t, s)
+				mustCall(t, s, cc)
+				_, call = startListTasks(t, s, cc) // never finished
+				mustCall(t, s, cc)
+			} else {
+				call = startHTTP1ListTasks(t, s)
+			}
+			if err := s.shutdown(); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("serve returned %v, want the shutdown timeout", err)
+			}
+			select {
+			case err := <-call:
+				if err == nil {
+					t.Fatal("the unfinished call succeeded")
+				}
+			case <-time.After(attackTimeout):
+				t.Fatal("the connection was left open after shutdown")
+			}
+		})
 	}
 }
 
+// startHTTP1ListTasks sends a ListTasks over HTTP/1.1 whose body never
+// ends, once the server has begun to read it; the channel gets what
+// reading its answer ended with.
+func startHTTP1ListTasks(tb testing.TB, s *testServer) <-chan error {
+	tb.Helper()
+	conn, err := net.Dial("tcp", s.hostPort())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
+	// The server answers 100 Continue when its handler first reads the
+	// body: the call is in progress from then on.
+	req := "POST /tasks.v1.TaskService/ListTasks HTTP/1.1\r\nHost: " + s.hostPort() +
+		"\r\nContent-Type: application/json\r\nAuthorization: Bearer " + s.mustToken(tb, "alice") +
+		"\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+	if _, err := conn.Write([]byte(req)); err != nil {
+		tb.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(r, nil); err != nil || resp.StatusCode != http.StatusContinue {
+		tb.Fatalf("waiting for 100 Continue: %v, %v", resp, err)
+	}
+	if _, err := conn.Write([]byte("{")); err != nil {
+		tb.Fatal(err)
+	}
+	_ = conn.SetDeadline(time.Time{}) // the caller waits for the answer as long as it sees fit
+	result := make(chan error, 1)
+	go func() {
+		resp, err := http.ReadResponse(r, nil)
+		if err == nil {
+			resp.Body.Close()
+			err = errors.New(resp.Status)
+			if resp.StatusCode == http.StatusOK {
+				err = nil
+			}
+		}
+		result <- err
+	}()
+	return result
+}
+
+// TestH2CPanicClosesConnection: a panic in serving a handed-off connection
+// (outside any handler) is logged and closes that connection, as net/http
+// does for the connections it serves itself, and the server goes on.
+func TestH2CPanicClosesConnection(t *testing.T) {
+	t.Parallel()
+	logged := make(lineSink, 10)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte("ok"))
+		}),
+		ErrorLog: log.New(logged, "", 0),
+		// With an "h2" entry net/http sets no HTTP/2 up, and the one
+		// under unencryptedHTTP2 is what serves cleartext HTTP/2.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){
+			"h2":             func(*http.Server, *tls.Conn, http.Handler) {},
+			unencryptedHTTP2: func(*http.Server, *tls.Conn, http.Handler) { panic("bug in HTTP/2") },
+		},
+	}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	var h h2cHandoff
+	if err := h.install(srv); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(h.listener(ln))
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
+	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("read %d bytes from a connection whose serving panicked", n)
+	} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the connection whose serving panicked was left open")
+	}
+	select {
+	case line := <-logged:
+		if !strings.Contains(line, "bug in HTTP/2") {
+			t.Errorf("logged %q, want the panic", line)
+		}
+	default:
+		t.Error("the panic was not logged")
+	}
+	resp, err := http.Get("http://" + ln.Addr().String())
+	if err != nil {
+		t.Fatalf("the server after the panic: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the server after the panic: %s", resp.Status)
+	}
+}
+
+// lineSink is a log output that keeps what is written, one write per
+// line, while it has room.
+type lineSink chan string
+
+func (s lineSink) Write(p []byte) (int, error) {
+	select {
+	case s <- string(p):
+	default:
+	}
+	return len(p), nil
+}
+
 // TestMaxConnectionsCountsH2C: a handed-off connection keeps its place
-// under MAX_CONNECTIONS until it is closed.
+// under MAX_CONNECTIONS until it is closed, not until the HTTP/1 goroutine
+// lets go of it. (It passed before the handoff too.)
 func TestMaxConnectionsCountsH2C(t *testing.T) {
 	t.Parallel()
 	s := mustStartServer(t, map[string]string{"MAX_CONNECTIONS": "1"})
@@ -193,21 +328,50 @@ func TestMaxConnectionsCountsH2C(t *testing.T) {
 	}
 }
 
-// waitInFlight waits until a server has a request whose body it is
-// reading: the ListTasks of startListTasks has arrived, if no other test
-// runs a server at the same time.
-func waitInFlight(tb testing.TB, s *testServer) {
-	tb.Helper()
-	deadline := time.Now().Add(attackTimeout)
-	for {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		if strings.Contains(string(buf[:n]), "service.ReadBodies") {
-			return
+// TestH2CAfterShutdownClosed: a connection whose HTTP/2 preface arrives
+// once Shutdown has begun is closed, not served: it would never be sent
+// GOAWAY, and would hold the shutdown until its timeout.
+func TestH2CAfterShutdownClosed(t *testing.T) {
+	t.Parallel()
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	var h h2cHandoff
+	if err := h.install(srv); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(h.listener(ln))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), attackTimeout)
+	defer cancel()
+	go srv.Shutdown(ctx)
+	for !h.closing.Load() {
+		if ctx.Err() != nil {
+			t.Fatal("Shutdown never ran the handoff's hook")
 		}
-		if time.Now().After(deadline) {
-			tb.Fatal("the call never reached the server")
-		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(time.Millisecond)
+	}
+	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
+	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("read %d bytes: the connection was served after Shutdown began", n)
+	} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the connection was left open")
+	}
+	if err := h.wait(ctx); err != nil {
+		t.Fatalf("wait: %v", err)
 	}
 }
