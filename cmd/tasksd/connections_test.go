@@ -60,29 +60,36 @@ func TestMaxConnections(t *testing.T) {
 		held = append(held, conn)
 	}
 
+	mustWaitForSlot(t, s, func() { held[0].Close() })
+}
+
+// mustWaitForSlot checks that s, at MAX_CONNECTIONS, serves a new
+// connection only once free has closed one of those it holds.
+func mustWaitForSlot(tb testing.TB, s *testServer, free func()) {
+	tb.Helper()
 	extra, err := net.Dial("tcp", s.hostPort()) // the kernel accepts it; the server does not
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer extra.Close()
 	r := bufio.NewReader(extra)
-	// Not served while three are open: a server that served it would
+	// Not served while the others are open: a server that served it would
 	// answer well within this (a slow machine can only make the check pass
 	// when it should not, never fail).
-	err = mustHealthz(t, extra, r, time.Now().Add(500*time.Millisecond))
+	err = mustHealthz(tb, extra, r, time.Now().Add(500*time.Millisecond))
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("a fourth connection was served: %v", err)
+		tb.Fatalf("a connection beyond MAX_CONNECTIONS was served: %v", err)
 	}
-	held[0].Close()
+	free()
 	// The request already sent is answered once the server accepts.
 	_ = extra.SetReadDeadline(time.Now().Add(attackTimeout))
 	resp, err := http.ReadResponse(r, nil)
 	if err != nil {
-		t.Fatalf("the fourth connection after one closed: %v", err)
+		tb.Fatalf("the waiting connection after one closed: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the fourth connection after one closed: %s", resp.Status)
+		tb.Fatalf("the waiting connection after one closed: %s", resp.Status)
 	}
 }
 

@@ -239,34 +239,10 @@ func TestH2CPanicClosesConnection(t *testing.T) {
 			unencryptedHTTP2: func(*http.Server, *tls.Conn, http.Handler) { panic("bug in HTTP/2") },
 		},
 	}
-	srv.Protocols = new(http.Protocols)
-	srv.Protocols.SetHTTP1(true)
-	srv.Protocols.SetUnencryptedHTTP2(true)
-	var h h2cHandoff
-	if err := h.install(srv); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(h.listener(ln))
-	defer srv.Close()
+	addr, _ := serveHandingOff(t, srv)
 
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
-	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := conn.Read(make([]byte, 1)); err == nil {
-		t.Fatalf("read %d bytes from a connection whose serving panicked", n)
-	} else if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatal("the connection whose serving panicked was left open")
-	}
+	conn := mustSendPreface(t, addr)
+	mustBeClosed(t, conn, "a connection whose serving panicked")
 	select {
 	case line := <-logged:
 		if !strings.Contains(line, "bug in HTTP/2") {
@@ -275,7 +251,7 @@ func TestH2CPanicClosesConnection(t *testing.T) {
 	default:
 		t.Error("the panic was not logged")
 	}
-	resp, err := http.Get("http://" + ln.Addr().String())
+	resp, err := http.Get("http://" + addr)
 	if err != nil {
 		t.Fatalf("the server after the panic: %v", err)
 	}
@@ -306,26 +282,7 @@ func TestMaxConnectionsCountsH2C(t *testing.T) {
 	conn, cc := h2cConn(t, s)
 	mustCall(t, s, cc)
 
-	extra, err := net.Dial("tcp", s.hostPort())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer extra.Close()
-	r := bufio.NewReader(extra)
-	err = mustHealthz(t, extra, r, time.Now().Add(500*time.Millisecond))
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("a second connection was served while the HTTP/2 one was open: %v", err)
-	}
-	conn.Close()
-	_ = extra.SetReadDeadline(time.Now().Add(attackTimeout))
-	resp, err := http.ReadResponse(r, nil)
-	if err != nil {
-		t.Fatalf("the second connection after the first closed: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the second connection after the first closed: %s", resp.Status)
-	}
+	mustWaitForSlot(t, s, func() { conn.Close() })
 }
 
 // TestH2CAfterShutdownClosed: a connection whose HTTP/2 preface arrives
@@ -334,20 +291,8 @@ func TestMaxConnectionsCountsH2C(t *testing.T) {
 func TestH2CAfterShutdownClosed(t *testing.T) {
 	t.Parallel()
 	srv := &http.Server{Handler: http.NotFoundHandler()}
-	srv.Protocols = new(http.Protocols)
-	srv.Protocols.SetHTTP1(true)
-	srv.Protocols.SetUnencryptedHTTP2(true)
-	var h h2cHandoff
-	if err := h.install(srv); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(h.listener(ln))
-	defer srv.Close()
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	addr, h := serveHandingOff(t, srv)
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,16 +307,62 @@ func TestH2CAfterShutdownClosed(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
-	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := conn.Read(make([]byte, 1)); err == nil {
-		t.Fatalf("read %d bytes: the connection was served after Shutdown began", n)
-	} else if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatal("the connection was left open")
-	}
+	sendPreface(t, conn)
+	mustBeClosed(t, conn, "a connection that reached HTTP/2 after Shutdown began")
 	if err := h.wait(ctx); err != nil {
 		t.Fatalf("wait: %v", err)
+	}
+}
+
+// serveHandingOff serves srv, cleartext HTTP/2 and HTTP/1.1, through an
+// h2cHandoff on a loopback port until the test ends.
+func serveHandingOff(tb testing.TB, srv *http.Server) (addr string, h *h2cHandoff) {
+	tb.Helper()
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	h = new(h2cHandoff)
+	if err := h.install(srv); err != nil {
+		tb.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go srv.Serve(h.listener(ln))
+	tb.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), h
+}
+
+// mustSendPreface dials addr and starts HTTP/2 with prior knowledge; the
+// connection is closed when the test ends.
+func mustSendPreface(tb testing.TB, addr string) net.Conn {
+	tb.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	sendPreface(tb, conn)
+	return conn
+}
+
+// sendPreface sends HTTP/2's client preface on conn, which then has
+// attackTimeout for all it does.
+func sendPreface(tb testing.TB, conn net.Conn) {
+	tb.Helper()
+	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
+	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// mustBeClosed checks that the server closes conn without sending a byte.
+func mustBeClosed(tb testing.TB, conn net.Conn, what string) {
+	tb.Helper()
+	if n, err := conn.Read(make([]byte, 1)); err == nil {
+		tb.Fatalf("read %d bytes from %s: it was served", n, what)
+	} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		tb.Fatalf("%s was left open", what)
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"testing"
-	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -18,15 +16,7 @@ import (
 func TestResponseHeadersNotIndexed(t *testing.T) {
 	t.Parallel()
 	s := mustStartServer(t, nil)
-	conn, err := net.Dial("tcp", s.hostPort())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(attackTimeout))
-	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
-		t.Fatal(err)
-	}
+	conn := mustSendPreface(t, s.hostPort())
 	fr := http2.NewFramer(conn, conn)
 	if err := fr.WriteSettings(); err != nil {
 		t.Fatal(err)
