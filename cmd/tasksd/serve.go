@@ -159,6 +159,8 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(baseURL
 
 	served := make(chan error, 1)
 	go func() {
+		// Not srv.TLSConfig != nil: setting HTTP/2 up (h2c.install)
+		// gives every server one.
 		if scheme == "https" {
 			served <- srv.ServeTLS(ln, "", "")
 		} else {
