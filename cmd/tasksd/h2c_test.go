@@ -46,17 +46,7 @@ func startListTasks(tb testing.TB, s *testServer, cc *http2.ClientConn) (finish 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+s.mustToken(tb, "alice"))
 	result := make(chan error, 1)
-	go func() {
-		resp, err := cc.RoundTrip(req)
-		if err == nil {
-			_, err = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode != http.StatusOK {
-				err = errors.New(resp.Status)
-			}
-		}
-		result <- err
-	}()
+	go func() { result <- okAnswer(cc.RoundTrip(req)) }()
 	if _, err := pw.Write([]byte("{")); err != nil { // returns once sent on
 		tb.Fatal(err)
 	}
@@ -64,6 +54,22 @@ func startListTasks(tb testing.TB, s *testServer, cc *http2.ClientConn) (finish 
 		_, _ = pw.Write([]byte("}"))
 		pw.Close()
 	}, result
+}
+
+// okAnswer reads and closes resp's body: nil for a 200 read in full, else
+// what went wrong.
+func okAnswer(resp *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(resp.Status)
+	}
+	return nil
 }
 
 // mustCall makes one whole ListTasks on cc.
@@ -207,17 +213,7 @@ func startHTTP1ListTasks(tb testing.TB, s *testServer) <-chan error {
 	}
 	_ = conn.SetDeadline(time.Time{}) // the caller waits for the answer as long as it sees fit
 	result := make(chan error, 1)
-	go func() {
-		resp, err := http.ReadResponse(r, nil)
-		if err == nil {
-			resp.Body.Close()
-			err = errors.New(resp.Status)
-			if resp.StatusCode == http.StatusOK {
-				err = nil
-			}
-		}
-		result <- err
-	}()
+	go func() { result <- okAnswer(http.ReadResponse(r, nil)) }()
 	return result
 }
 
